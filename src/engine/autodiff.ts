@@ -1,0 +1,345 @@
+// Reverse-mode autodiff over the graph IR. Every rule is written with standard ONNX ops, because
+// the inference build of ONNX Runtime has no gradient kernels. Broadcasting is undone in one
+// place (`unbroadcast`), fan-out is summed as gradients arrive, and only nodes that lie between
+// the requested inputs and the loss get a backward pass.
+
+import { allocate, isFloat } from './dtype.ts';
+import { GraphError, type Node, type Value, nodesFor } from './graph.ts';
+import * as F from './ops.ts';
+import { sameShape } from './shape.ts';
+
+type Grads = (Value | undefined)[];
+type Vjp = (node: Node, gOut: Grads, needs: boolean[]) => Grads;
+
+/** Sums a broadcast gradient back down to `shape`. */
+export function unbroadcast(g: Value, shape: readonly number[]): Value {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length ? F.reduceSum(g, axes, true) : g;
+  return sameShape(summed.shape, shape) ? summed : F.reshape(summed, shape);
+}
+
+function constNumber(v: Value): number | undefined {
+  const data = v.graph.constants.get(v);
+  if (!data || data.length !== 1 || data instanceof BigInt64Array) return undefined;
+  return Number(data[0]);
+}
+
+function readInts(v: Value): number[] {
+  const data = v.graph.constants.get(v);
+  if (!(data instanceof BigInt64Array)) throw new GraphError(`${v.name} is not an int64 constant`);
+  return Array.from(data, Number);
+}
+
+function transposeLast2(x: Value): Value {
+  const perm = x.shape.map((_, i) => i);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [perm[x.rank - 1]!, perm[x.rank - 2]!];
+  return F.transpose(x, perm);
+}
+
+function zerosLike(v: Value): Value {
+  return F.zeros(v.graph, v.shape, v.dtype);
+}
+
+function isOnes(v: Value): boolean {
+  const data = v.graph.constants.get(v);
+  return !!data && !(data instanceof BigInt64Array) && Array.from(data as Float32Array).every((x) => x === 1);
+}
+
+const rules = new Map<string, Vjp>();
+const rule = (op: string, fn: Vjp) => rules.set(op, fn);
+
+// ---------------------------------------------------------------- elementwise
+
+rule('Identity', (_n, [g]) => [g]);
+rule('Add', ({ inputs: [a, b] }, [g]) => [unbroadcast(g!, a!.shape), unbroadcast(g!, b!.shape)]);
+rule('Sub', ({ inputs: [a, b] }, [g], needs) => [
+  unbroadcast(g!, a!.shape),
+  needs[1] ? unbroadcast(F.neg(g!), b!.shape) : undefined,
+]);
+rule('Mul', ({ inputs: [a, b] }, [g], needs) => [
+  needs[0] ? unbroadcast(F.mul(g!, b!), a!.shape) : undefined,
+  needs[1] ? unbroadcast(F.mul(g!, a!), b!.shape) : undefined,
+]);
+rule('Div', ({ inputs: [a, b], outputs: [y] }, [g], needs) => {
+  const ga = needs[0] || needs[1] ? F.div(g!, b!) : undefined;
+  return [
+    needs[0] ? unbroadcast(ga!, a!.shape) : undefined,
+    needs[1] ? unbroadcast(F.neg(F.mul(ga!, y!)), b!.shape) : undefined,
+  ];
+});
+rule('Pow', ({ inputs: [x, p], outputs: [y] }, [g], needs) => {
+  const k = constNumber(p!);
+  let gx: Value | undefined;
+  if (needs[0]) {
+    if (k === 2) gx = F.mul(g!, F.mul(x!, 2));
+    else if (k !== undefined) gx = F.mul(g!, F.mul(F.pow(x!, k - 1), k));
+    else gx = F.mul(g!, F.mul(F.pow(x!, F.sub(p!, 1)), p!));
+  }
+  return [
+    gx && unbroadcast(gx, x!.shape),
+    needs[1] ? unbroadcast(F.mul(g!, F.mul(y!, F.log(x!))), p!.shape) : undefined,
+  ];
+});
+rule('Max', ({ inputs: [a, b] }, [g], needs) => {
+  const aWins = F.less(b!, a!);
+  return [
+    needs[0] ? unbroadcast(F.where(aWins, g!, 0), a!.shape) : undefined,
+    needs[1] ? unbroadcast(F.where(aWins, 0, g!), b!.shape) : undefined,
+  ];
+});
+rule('Min', ({ inputs: [a, b] }, [g], needs) => {
+  const aWins = F.less(a!, b!);
+  return [
+    needs[0] ? unbroadcast(F.where(aWins, g!, 0), a!.shape) : undefined,
+    needs[1] ? unbroadcast(F.where(aWins, 0, g!), b!.shape) : undefined,
+  ];
+});
+rule('Neg', (_n, [g]) => [F.neg(g!)]);
+rule('Abs', ({ inputs: [x] }, [g]) => [F.mul(g!, F.sign(x!))]);
+rule('Relu', ({ inputs: [x] }, [g]) => [F.where(F.greater(x!, 0), g!, 0)]);
+rule('Exp', ({ outputs: [y] }, [g]) => [F.mul(g!, y!)]);
+rule('Log', ({ inputs: [x] }, [g]) => [F.div(g!, x!)]);
+rule('Sqrt', ({ outputs: [y] }, [g]) => [F.div(F.mul(g!, 0.5), y!)]);
+rule('Reciprocal', ({ outputs: [y] }, [g]) => [F.neg(F.mul(g!, F.square(y!)))]);
+rule('Tanh', ({ outputs: [y] }, [g]) => [F.mul(g!, F.sub(1, F.square(y!)))]);
+rule('Sigmoid', ({ outputs: [y] }, [g]) => [F.mul(g!, F.mul(y!, F.sub(1, y!)))]);
+rule('Sin', ({ inputs: [x] }, [g]) => [F.mul(g!, F.cos(x!))]);
+rule('Cos', ({ inputs: [x] }, [g]) => [F.neg(F.mul(g!, F.sin(x!)))]);
+rule('Erf', ({ inputs: [x] }, [g]) => [F.mul(g!, F.mul(F.exp(F.neg(F.square(x!))), 2 / Math.sqrt(Math.PI)))]);
+rule('Gelu', ({ inputs: [x], attrs }, [g]) => {
+  const xv = x!;
+  if (attrs['approximate'] === 'tanh') {
+    const c = Math.sqrt(2 / Math.PI);
+    const x2 = F.square(xv);
+    const t = F.tanh(F.mul(F.mul(xv, F.add(F.mul(x2, 0.044715), 1)), c));
+    const dt = F.mul(F.sub(1, F.square(t)), F.mul(F.add(F.mul(x2, 3 * 0.044715), 1), c));
+    return [F.mul(g!, F.mul(F.add(F.add(t, 1), F.mul(xv, dt)), 0.5))];
+  }
+  const cdf = F.mul(F.add(F.erf(F.mul(xv, Math.SQRT1_2)), 1), 0.5);
+  const pdf = F.mul(F.exp(F.mul(F.square(xv), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+  return [F.mul(g!, F.add(cdf, F.mul(xv, pdf)))];
+});
+rule('Where', ({ inputs: [c, a, b] }, [g], needs) => [
+  undefined,
+  needs[1] ? unbroadcast(F.where(c!, g!, 0), a!.shape) : undefined,
+  needs[2] ? unbroadcast(F.where(c!, 0, g!), b!.shape) : undefined,
+]);
+rule('Cast', ({ inputs: [x] }, [g]) => [F.cast(g!, x!.dtype)]);
+
+// ---------------------------------------------------------------- linear algebra
+
+rule('MatMul', ({ inputs: [a, b] }, [g], needs) => {
+  const A = a!;
+  const B = b!;
+  let ga: Value | undefined;
+  let gb: Value | undefined;
+  if (needs[0]) ga = unbroadcast(F.matmul(g!, transposeLast2(B)), A.shape);
+  if (needs[1]) {
+    if (B.rank === 2 && A.rank > 2) {
+      // x[..., K] · W[K, N]: one Gemm over the flattened rows instead of a batched product plus a reduction.
+      const K = A.shape[A.rank - 1]!;
+      const N = B.shape[1]!;
+      gb = F.gemm(F.reshape(A, [-1, K]), F.reshape(g!, [-1, N]), undefined, { transA: true });
+    } else {
+      gb = unbroadcast(F.matmul(transposeLast2(A), g!), B.shape);
+    }
+  }
+  return [ga, gb];
+});
+
+rule('Gemm', ({ inputs: [a, b, c], attrs }, [g], needs) => {
+  const tA = !!attrs['transA'];
+  const tB = !!attrs['transB'];
+  const alpha = (attrs['alpha'] as number | undefined) ?? 1;
+  const beta = (attrs['beta'] as number | undefined) ?? 1;
+  const ga = !needs[0]
+    ? undefined
+    : tA
+      ? F.gemm(b!, g!, undefined, { transA: tB, transB: true, alpha })
+      : F.gemm(g!, b!, undefined, { transB: !tB, alpha });
+  const gb = !needs[1]
+    ? undefined
+    : tB
+      ? F.gemm(g!, a!, undefined, { transA: true, transB: tA, alpha })
+      : F.gemm(a!, g!, undefined, { transA: !tA, alpha });
+  const gc = c && needs[2] ? unbroadcast(beta === 1 ? g! : F.mul(g!, beta), c.shape) : undefined;
+  return [ga, gb, gc];
+});
+
+// ---------------------------------------------------------------- reductions and normalisation
+
+function reducedAxes(node: Node): number[] {
+  const x = node.inputs[0]!;
+  if (!node.inputs[1]) return x.shape.map((_, i) => i);
+  const data = readInts(node.inputs[1]);
+  return data.map((a) => (a < 0 ? a + x.rank : a));
+}
+
+/** Shape of a reduction's output had it kept its reduced axes. */
+function keptShape(node: Node): number[] {
+  const x = node.inputs[0]!;
+  const axes = reducedAxes(node);
+  return x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function spread(node: Node, g: Value): Value {
+  const x = node.inputs[0]!;
+  const kept = keptShape(node);
+  const gk = sameShape(g.shape, kept) ? g : F.reshape(g, kept);
+  return F.expand(gk, x.shape);
+}
+
+rule('ReduceSum', (node, [g]) => [spread(node, g!)]);
+rule('ReduceMean', (node, [g]) => {
+  const x = node.inputs[0]!;
+  const count = reducedAxes(node).reduce((n, a) => n * x.shape[a]!, 1);
+  return [F.div(spread(node, g!), count)];
+});
+rule('ReduceMax', (node, [g]) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const kept = keptShape(node);
+  const yk = sameShape(y.shape, kept) ? y : F.reshape(y, kept);
+  const mask = F.cast(F.equal(x, yk), x.dtype);
+  const ties = F.reduceSum(mask, reducedAxes(node), true);
+  return [F.mul(spread(node, g!), F.div(mask, ties))];
+});
+
+rule('Softmax', ({ outputs: [y], attrs }, [g]) => {
+  const axis = attrs['axis'] as number;
+  return [F.mul(y!, F.sub(g!, F.reduceSum(F.mul(g!, y!), axis, true)))];
+});
+
+rule('LayerNormalization', ({ inputs: [x, scale, bias], outputs: [, mean, invStd] }, [g], needs) => {
+  const X = x!;
+  const xhat = F.mul(F.sub(X, mean!), invStd!);
+  const gy = isOnes(scale!) ? g! : F.mul(g!, scale!);
+  let gx: Value | undefined;
+  if (needs[0]) {
+    const m1 = F.reduceMean(gy, -1, true);
+    const m2 = F.reduceMean(F.mul(gy, xhat), -1, true);
+    gx = F.mul(F.sub(F.sub(gy, m1), F.mul(xhat, m2)), invStd!);
+  }
+  return [
+    gx,
+    needs[1] ? unbroadcast(F.mul(g!, xhat), scale!.shape) : undefined,
+    bias && needs[2] ? unbroadcast(g!, bias.shape) : undefined,
+  ];
+});
+
+// ---------------------------------------------------------------- shapes
+
+rule('Reshape', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
+rule('Unsqueeze', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
+rule('Squeeze', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
+rule('Expand', ({ inputs: [x] }, [g]) => [unbroadcast(g!, x!.shape)]);
+rule('Transpose', ({ attrs }, [g]) => {
+  const perm = attrs['perm'] as number[];
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  return [F.transpose(g!, inv)];
+});
+rule('Concat', ({ inputs, attrs }, [g], needs) => {
+  const axis = attrs['axis'] as number;
+  let offset = 0;
+  return inputs.map((v, i) => {
+    const start = offset;
+    offset += v.shape[axis]!;
+    return needs[i] ? F.slice(g!, axis, start, offset) : undefined;
+  });
+});
+rule('Split', ({ outputs, attrs }, gOut) => {
+  const axis = attrs['axis'] as number;
+  return [F.concat(outputs.map((o, i) => gOut[i] ?? zerosLike(o)), axis)];
+});
+rule('Slice', (node, [g]) => {
+  const x = node.inputs[0]!;
+  const [start] = readInts(node.inputs[1]!);
+  const [axis] = readInts(node.inputs[3]!);
+  const d = x.shape[axis!]!;
+  const s = Math.min(Math.max(start! < 0 ? start! + d : start!, 0), d);
+  const before = x.shape.map(() => 0);
+  const after = x.shape.map(() => 0);
+  before[axis!] = s;
+  after[axis!] = d - s - g!.shape[axis!]!;
+  return [F.pad(g!, before, after)];
+});
+rule('Pad', (node, [g]) => {
+  const x = node.inputs[0]!;
+  const pads = readInts(node.inputs[1]!);
+  let out = g!;
+  x.shape.forEach((d, axis) => {
+    if (pads[axis] || pads[axis + x.rank]) out = F.slice(out, axis, pads[axis]!, pads[axis]! + d);
+  });
+  return [out];
+});
+rule('Gather', ({ inputs: [x, idx], attrs }, [g]) => {
+  if (((attrs['axis'] as number) ?? 0) !== 0) throw new Error('Gather gradient is implemented for axis 0 only');
+  const indices = F.unsqueeze(F.cast(idx!, 'int64'), -1);
+  return [F.scatterAdd(x!.shape, indices, g!), undefined];
+});
+
+// Comparison and sign outputs are piecewise constant: no gradient flows through them.
+for (const op of ['Equal', 'Less', 'Greater', 'Sign']) rule(op, (n) => n.inputs.map(() => undefined));
+
+// ---------------------------------------------------------------- the driver
+
+
+/**
+ * Gradients of `y` with respect to `wrt`. `y` must be a scalar unless `seed` (dL/dy) is given.
+ * Inputs that `y` does not depend on get zero gradients.
+ */
+export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
+  const g = y.graph;
+  if (!seed) {
+    if (y.size !== 1) throw new GraphError(`grad: ${y.name} is not a scalar; pass a seed gradient`);
+    const one = allocate(y.dtype, 1) as Float32Array;
+    one[0] = 1;
+    seed = g.constant(one, y.shape, y.dtype);
+  }
+  const order = nodesFor([y]);
+  const dependsOnWrt = new Set(wrt.map((v) => v.id));
+  for (const n of order) {
+    if (n.inputs.some((v) => dependsOnWrt.has(v.id))) for (const o of n.outputs) dependsOnWrt.add(o.id);
+  }
+  const grads = new Map<number, Value>([[y.id, seed]]);
+  g.scope('grad', () => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i]!;
+      const gOut = node.outputs.map((o) => grads.get(o.id));
+      if (gOut.every((x) => !x)) continue;
+      const needs = node.inputs.map((v) => dependsOnWrt.has(v.id) && isFloat(v.dtype));
+      if (!needs.some(Boolean)) continue;
+      const vjp = rules.get(node.op);
+      if (!vjp) throw new GraphError(`node '${node.name}': no gradient rule for op '${node.op}'`);
+      let gIn: Grads;
+      try {
+        gIn = g.scope(node.name.replace(/\//g, '.'), () => vjp(node, gOut, needs));
+      } catch (e) {
+        if (e instanceof GraphError) throw e;
+        throw new GraphError(`node '${node.name}' (${node.op}) backward: ${(e as Error).message}`);
+      }
+      node.inputs.forEach((v, k) => {
+        const gv = gIn[k];
+        if (!needs[k] || !gv) return;
+        if (!sameShape(gv.shape, v.shape)) {
+          throw new GraphError(
+            `node '${node.name}' (${node.op}) backward: gradient [${gv.shape}] does not match input ${v.toString()}`,
+          );
+        }
+        const prev = grads.get(v.id);
+        grads.set(v.id, prev ? F.add(prev, gv) : gv);
+      });
+    }
+  });
+  return wrt.map((v) => grads.get(v.id) ?? zerosLike(v));
+}
+
+export function hasGradientRule(op: string): boolean {
+  return rules.has(op);
+}
+

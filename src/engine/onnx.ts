@@ -1,0 +1,111 @@
+// Emits a graph as an ONNX ModelProto, using the maintained protobuf definitions of `onnx-proto`.
+// Values fed at run time become graph inputs; constants and frozen weights become initializers,
+// which lets ONNX Runtime constant-fold around them and prepack frozen matmul weights.
+
+import onnxProto from 'onnx-proto';
+import { ONNX_DTYPE, type TypedArray } from './dtype.ts';
+import { type AttrValue, GraphError, type Value, nodesFor } from './graph.ts';
+
+const { onnx } = onnxProto;
+
+export const OPSET = 20;
+const IR_VERSION = 9;
+
+/** Attributes whose ONNX type is float even when the JS number is integral. */
+const FLOAT_ATTRS = new Set(['alpha', 'beta', 'epsilon', 'value_float']);
+
+export interface EmitOptions {
+  /** Graph outputs by the name they get in the model. */
+  outputs: Record<string, Value>;
+  /** Inputs to bake in as initializers, with their data. */
+  frozen?: ReadonlyMap<Value, TypedArray>;
+  name?: string;
+}
+
+export interface EmittedModel {
+  bytes: Uint8Array;
+  /** Inputs still fed at run time, in model order. */
+  inputs: Value[];
+  outputNames: string[];
+}
+
+function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if (FLOAT_ATTRS.has(name) || !Number.isInteger(v)) return { name, type: T.FLOAT, f: v };
+  return { name, type: T.INT, i: v };
+}
+
+function tensorProto(v: Value, data: TypedArray): onnxProto.onnx.ITensorProto {
+  if (data.length !== v.size) throw new GraphError(`${v.name}: ${data.length} values for shape [${v.shape.join(',')}]`);
+  const expected = ONNX_DTYPE[v.dtype];
+  return {
+    name: v.name,
+    dims: [...v.shape],
+    dataType: expected,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+function valueInfo(name: string, v: Value): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+export function emitModel(opts: EmitOptions): EmittedModel {
+  const outputNames = Object.keys(opts.outputs);
+  const outputValues = Object.values(opts.outputs);
+  if (!outputValues.length) throw new GraphError('a model needs at least one output');
+  const graph = outputValues[0]!.graph;
+  const frozen = opts.frozen ?? new Map();
+  const nodes = nodesFor(outputValues);
+
+  const leaves = new Map<number, Value>();
+  const noteLeaf = (v: Value) => {
+    if (v.kind !== 'node') leaves.set(v.id, v);
+  };
+  for (const n of nodes) n.inputs.forEach(noteLeaf);
+  outputValues.forEach(noteLeaf);
+
+  const initializers: onnxProto.onnx.ITensorProto[] = [];
+  const inputs: Value[] = [];
+  for (const v of leaves.values()) {
+    if (v.graph !== graph) throw new GraphError(`${v.name} belongs to another graph`);
+    if (v.kind === 'constant') initializers.push(tensorProto(v, graph.constants.get(v)!));
+    else if (frozen.has(v)) initializers.push(tensorProto(v, frozen.get(v)!));
+    else inputs.push(v);
+  }
+  for (const v of frozen.keys()) {
+    if (v.kind !== 'input') throw new GraphError(`only inputs can be frozen, not ${v.name}`);
+  }
+
+  const nodeProtos: onnxProto.onnx.INodeProto[] = nodes.map((n) => ({
+    name: n.name,
+    opType: n.op,
+    domain: n.domain,
+    input: n.inputs.map((v) => v.name),
+    output: n.outputs.map((v) => v.name),
+    attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
+  }));
+  // Outputs get the caller's names through Identity nodes, which ORT removes when it can.
+  outputNames.forEach((name, i) => {
+    nodeProtos.push({ name: `output_${name}`, opType: 'Identity', input: [outputValues[i]!.name], output: [name] });
+  });
+
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: 'fluxtune',
+    opsetImport: [{ domain: '', version: OPSET }],
+    graph: {
+      name: opts.name ?? 'fluxtune',
+      node: nodeProtos,
+      initializer: initializers,
+      input: inputs.map((v) => valueInfo(v.name, v)),
+      output: outputNames.map((name, i) => valueInfo(name, outputValues[i]!)),
+    },
+  });
+  return { bytes: onnx.ModelProto.encode(model).finish(), inputs, outputNames };
+}

@@ -1,0 +1,92 @@
+// The one small interface through which the service uses the model (DESIGN.md §2).
+// The service knows nothing of graphs or weights; the model knows nothing of HTTP or the database.
+// Everything crossing this boundary is plain data, so a worker thread or a remote GPU worker
+// can implement it by message passing.
+
+export type FinetuneMode = 'general' | 'character' | 'style' | 'product';
+export type Priority = 'speed' | 'quality' | 'high_res_only';
+export type FinetuneType = 'full' | 'lora';
+
+/** An RGB image, 8 bits per channel, row-major, no alpha. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** length = width * height * 3 */
+  data: Uint8Array;
+}
+
+export interface TrainingExample {
+  image: RgbImage;
+  /** The final caption used for training (trigger word already placed per mode). */
+  caption: string;
+}
+
+export interface TrainRequest {
+  examples: TrainingExample[];
+  triggerWord: string;
+  mode: FinetuneMode;
+  iterations: number;
+  learningRate: number;
+  priority: Priority;
+  finetuneType: FinetuneType;
+  loraRank: 16 | 32;
+  seed: number;
+}
+
+/** Opaque, resumable trainer state. The service persists it as a blob and hands it back after a crash. */
+export interface TrainCheckpoint {
+  step: number;
+  bytes: Uint8Array;
+}
+
+export interface TrainHooks {
+  /** progress in [0, 1]; called at least every few steps. */
+  onProgress?(progress: number, info: { step: number; loss: number }): void;
+  /** A preview sample (PNG bytes) rendered every N steps. */
+  onPreview?(png: Uint8Array, step: number): void | Promise<void>;
+  /** Called every N steps; persist it and pass it back as `resumeFrom` after a restart. */
+  onCheckpoint?(checkpoint: TrainCheckpoint): void | Promise<void>;
+  resumeFrom?: TrainCheckpoint;
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  /** The finetune as a LoRA in BFL's layout (safetensors bytes). */
+  lora: Uint8Array;
+  steps: number;
+  finalLoss: number;
+  /** full finetunes: relative Frobenius error of the rank-r extraction of ΔW. */
+  extractionError?: number;
+  trainingSeconds: number;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  guidance: number;
+  seed: number;
+  /** LoRA safetensors bytes (BFL layout) and its strength 0–2; absent = base model. */
+  lora?: { bytes: Uint8Array; strength: number; cacheKey?: string };
+  /** img2img: init image and strength in [0, 1] (1 = ignore the image). */
+  imagePrompt?: { image: RgbImage; strength: number };
+  signal?: AbortSignal;
+  onProgress?(progress: number): void;
+}
+
+export interface GenerateResult {
+  image: RgbImage;
+  /** The model's native resolution used before any resize to the requested size. */
+  nativeWidth: number;
+  nativeHeight: number;
+}
+
+export interface ModelBackend {
+  /** Human name of the base model, e.g. "flux-mini". */
+  readonly name: string;
+  train(request: TrainRequest, hooks?: TrainHooks): Promise<TrainResult>;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Built-in captioner: one caption per image (no trigger word), or null where it cannot. */
+  caption(images: RgbImage[], candidates?: string[]): Promise<(string | null)[]>;
+}
