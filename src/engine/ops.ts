@@ -279,7 +279,11 @@ export const tanh = unary('Tanh');
 export const sigmoid = unary('Sigmoid');
 export const sin = unary('Sin');
 export const cos = unary('Cos');
-export const erf = unary('Erf');
+/** ORT has Erf only for float32: other float types round-trip through it. */
+export function erf(x: Value): Value {
+  if (x.dtype === 'float32') return one(x.graph, 'Erf', [x]);
+  return cast(one(x.graph, 'Erf', [cast(x, 'float32')]), x.dtype);
+}
 export const reciprocal = unary('Reciprocal');
 
 export function square(x: Value): Value {
@@ -369,12 +373,20 @@ export function softmax(x: Value, axis = -1): Value {
   return one(x.graph, 'Softmax', [x], { axis: normAxis(axis, x.rank) });
 }
 
-/** LayerNorm over the last axis; FLUX's norms have no affine parameters (scale defaults to ones). */
+/**
+ * LayerNorm over the last axis; FLUX's norms have no affine parameters (scale defaults to ones).
+ * float32 uses ORT's fused kernel; ORT has none for float64, which gets the formula instead.
+ */
 export function layerNorm(x: Value, eps = 1e-6, scale?: Value, bias?: Value): Value {
+  if (x.dtype !== 'float32') {
+    const centered = sub(x, reduceMean(x, -1));
+    let y = div(centered, sqrt(add(reduceMean(square(centered), -1), eps)));
+    if (scale) y = mul(y, scale);
+    return bias ? add(y, bias) : y;
+  }
   const d = x.shape[x.rank - 1]!;
-  const data = allocate(x.dtype, d) as Float32Array;
-  data.fill(1);
-  const s = scale ?? x.graph.constant(data, [d], x.dtype);
+  const ones = new Float32Array(d).fill(1);
+  const s = scale ?? x.graph.constant(ones, [d], x.dtype);
   const inputs = bias ? [x, s, bias] : [x, s];
   return x.graph.apply('LayerNormalization', inputs, { axis: -1, epsilon: eps })[0]!;
 }

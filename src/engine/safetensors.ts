@@ -46,7 +46,10 @@ export function parseSafetensors(buf: Uint8Array): StFile {
 
 /** Copies into a fresh aligned buffer (tensor bytes in a file are not necessarily aligned). */
 function aligned(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+  // Not bytes.slice(): on a Node Buffer that is a view, not a copy.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
 }
 
 export function toFloat32(t: StTensor): Float32Array {
