@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { grad } from '../../src/engine/autodiff.ts';
+import { Graph, type Value } from '../../src/engine/graph.ts';
+import * as F from '../../src/engine/ops.ts';
+import { Rng } from '../../src/engine/rng.ts';
+import { Session } from '../../src/engine/session.ts';
+import { bucketFor, imageIds, imageToTokens, tokensToImage } from '../../src/model/codec/patches.ts';
+import { TextEncoder, textEncoderShapes } from '../../src/model/text/encoder.ts';
+import { BOS, EOS, PAD, detokenize, tokenize } from '../../src/model/text/tokenizer.ts';
+
+describe('byte tokenizer', () => {
+  it('encodes any trigger word and round-trips', () => {
+    for (const s of ['TOK', 'mycstm', 'ñandú 🐧', 'a photo of TOK on a red background']) {
+      const ids = tokenize(s, 64);
+      assert.equal(ids[0], BOS);
+      assert.equal(detokenize(ids.subarray(1)), s);
+    }
+    const ids = tokenize('TOK', 8);
+    assert.deepEqual(Array.from(ids), [BOS, 84, 79, 75, EOS, PAD, PAD, PAD]);
+  });
+
+  it('truncates keeping EOS', () => {
+    const ids = tokenize('x'.repeat(100), 16);
+    assert.equal(ids.length, 16);
+    assert.equal(ids[15], EOS);
+  });
+});
+
+describe('patch codec', () => {
+  it('tokens round-trip pixels exactly, channel-major within a patch', () => {
+    const rng = new Rng(1);
+    const data = new Uint8Array(16 * 8 * 3).map(() => rng.int(256));
+    const img = { width: 16, height: 8, data };
+    const tokens = imageToTokens(img, 4);
+    assert.equal(tokens.length, 2 * 4 * 48);
+    // token (row 0, col 1), channel 2, dy 1, dx 3 ← pixel (x = 7, y = 1), channel 2
+    assert.equal(tokens[1 * 48 + 2 * 16 + 1 * 4 + 3], Math.fround(data[(1 * 16 + 7) * 3 + 2]! / 127.5 - 1));
+    assert.deepEqual(tokensToImage(tokens, { rows: 2, cols: 4, patch: 4 }), img);
+  });
+
+  it('image ids are (0, row, col)', () => {
+    assert.deepEqual(Array.from(imageIds({ rows: 2, cols: 2, patch: 8 })), [0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1]);
+  });
+
+  it('buckets follow the aspect ratio', () => {
+    assert.deepEqual(bucketFor(128, 128, 256, 8), { rows: 16, cols: 16, patch: 8 });
+    const wide = bucketFor(1920, 1080, 256, 8);
+    assert.ok(wide.cols > wide.rows && wide.rows * wide.cols <= 282, JSON.stringify(wide));
+  });
+});
+
+describe('text encoder', () => {
+  it('produces txt and pooled y of the configured shapes, and trains', async () => {
+    const cfg = { max_bytes: 16, width: 32, heads: 2, layers: 1, mlp_ratio: 2, merge: 2 };
+    const g = new Graph();
+    const params: Value[] = [];
+    const shapes = textEncoderShapes(cfg);
+    const enc = new TextEncoder(cfg, (name, shape) => {
+      const v = g.inputs.get(name) ?? g.input(name, shape);
+      if (!params.includes(v)) params.push(v);
+      return v;
+    });
+    const ids = g.input('ids', [2, 16], 'int64');
+    const { txt, y } = enc.forward(ids);
+    assert.deepEqual(txt.shape, [2, 8, 64]);
+    assert.deepEqual(y.shape, [2, 32]);
+    const loss = F.meanAll(F.square(y));
+    const grads = grad(loss, params);
+    const outputs: Record<string, Value> = { loss };
+    grads.forEach((gv, i) => (outputs[`g${i}`] = gv));
+    const s = await Session.create({ outputs });
+    const rng = new Rng(2);
+    const feeds: Record<string, Float32Array | BigInt64Array> = {
+      ids: BigInt64Array.from([...tokenize('TOK', 16), ...tokenize('a cat', 16)].map(BigInt)),
+    };
+    for (const p of params) {
+      const data = new Float32Array(shapes[p.name]!.reduce((a, b) => a * b, 1));
+      feeds[p.name] = p.name.endsWith('norm1.weight') || p.name.endsWith('norm2.weight') || p.name.endsWith('final_norm.weight') ? data.fill(1) : rng.fillNormal(data, 0.1);
+    }
+    const res = await s.run(feeds);
+    assert.ok(Number.isFinite((res['loss'] as Float32Array)[0]));
+    const embGrad = res[`g${params.findIndex((p) => p.name.endsWith('token_embedding.weight'))}`] as Float32Array;
+    // Only the bytes that occur get embedding gradient.
+    const rowNorm = (t: number) => embGrad.subarray(t * 32, t * 32 + 32).reduce((a, b) => a + Math.abs(b), 0);
+    assert.ok(rowNorm('T'.charCodeAt(0)) > 0);
+    assert.equal(rowNorm('z'.charCodeAt(0)), 0);
+    await s.release();
+  });
+});
