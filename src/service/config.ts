@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+
+/** Everything a deployment can set. Env names follow issue 4; flags on the CLI override them. */
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  /** Finetunes are only visible in the region they were created in. */
+  region: string;
+  /** Base of polling and sample URLs; when unset, taken from each request's Host header. */
+  publicUrl?: string;
+  /** Registered at start so scripts and containers can use a known key. */
+  apiKey?: string;
+  captionApiUrl?: string;
+  captionApiModel: string;
+  captionApiKey?: string;
+  webhookAllowPrivate: boolean;
+  /** First retry delay; doubles per attempt. */
+  webhookBackoffMs: number;
+  webhookMaxAttempts: number;
+  maxActiveTasksPerKey: number;
+  /** A worker that misses heartbeats for this long is presumed dead and its job is re-claimed. */
+  leaseMs: number;
+  jobMaxAttempts: number;
+  jobRetryBackoffMs: number;
+  signedUrlTtlSeconds: number;
+  /** Size caps for uploaded ZIPs (bytes). */
+  maxZipBytes: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function num(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function configFromEnv(env: Env = process.env, overrides: Partial<ServiceConfig> = {}): ServiceConfig {
+  const base: ServiceConfig = {
+    host: env.HOST ?? '127.0.0.1',
+    port: num(env, 'PORT', 8787),
+    dataDir: resolve(env.FLUXTUNE_DATA_DIR ?? './data'),
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    region: env.FLUXTUNE_REGION ?? 'us1',
+    publicUrl: nonEmpty(env.FLUXTUNE_PUBLIC_URL)?.replace(/\/+$/, ''),
+    apiKey: nonEmpty(env.FLUXTUNE_API_KEY),
+    captionApiUrl: nonEmpty(env.CAPTION_API_URL),
+    captionApiModel: env.CAPTION_API_MODEL ?? 'llava',
+    captionApiKey: nonEmpty(env.CAPTION_API_KEY),
+    webhookAllowPrivate: env.FLUXTUNE_WEBHOOK_ALLOW_PRIVATE === '1',
+    webhookBackoffMs: num(env, 'FLUXTUNE_WEBHOOK_BACKOFF_MS', 2000),
+    webhookMaxAttempts: num(env, 'FLUXTUNE_WEBHOOK_MAX_ATTEMPTS', 8),
+    maxActiveTasksPerKey: num(env, 'FLUXTUNE_MAX_ACTIVE_TASKS', 24),
+    leaseMs: num(env, 'FLUXTUNE_LEASE_MS', 30_000),
+    jobMaxAttempts: num(env, 'FLUXTUNE_JOB_MAX_ATTEMPTS', 3),
+    jobRetryBackoffMs: num(env, 'FLUXTUNE_JOB_RETRY_BACKOFF_MS', 5_000),
+    signedUrlTtlSeconds: num(env, 'FLUXTUNE_SIGNED_URL_TTL_S', 600),
+    maxZipBytes: num(env, 'FLUXTUNE_MAX_ZIP_MB', 100) * 1024 * 1024,
+  };
+  return { ...base, ...overrides };
+}
