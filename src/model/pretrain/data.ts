@@ -1,0 +1,34 @@
+// Pretraining batches: random captioned scenes rendered at one of the training resolutions and packed
+// into patch tokens. Reproducible from the RNG state alone, so a resumed run sees the same stream.
+
+import type { Rng } from '../../engine/rng.ts';
+import { imageToTokens } from '../codec/patches.ts';
+import { tokenize } from '../text/tokenizer.ts';
+import { type Sprite, randomScene, renderScene } from './scenes.ts';
+
+export interface SceneBatch {
+  size: number;
+  /** [B, L, 3·p²] clean tokens, one array per sample. */
+  x0: Float32Array[];
+  /** [B · max_bytes] int64 token ids. */
+  ids: BigInt64Array;
+  captions: string[];
+}
+
+export function sceneBatch(
+  rng: Rng,
+  sprites: ReadonlyMap<string, Sprite>,
+  concepts: readonly string[],
+  o: { batch: number; size: number; patch: number; maxBytes: number; captionDropout: number },
+): SceneBatch {
+  const x0: Float32Array[] = [];
+  const ids = new BigInt64Array(o.batch * o.maxBytes);
+  const captions: string[] = [];
+  for (let b = 0; b < o.batch; b++) {
+    const { spec, caption } = randomScene(rng, concepts, o.captionDropout);
+    x0.push(imageToTokens(renderScene(spec, sprites, o.size, o.size), o.patch));
+    tokenize(caption, o.maxBytes).forEach((t, i) => (ids[b * o.maxBytes + i] = BigInt(t)));
+    captions.push(caption);
+  }
+  return { size: o.size, x0, ids, captions };
+}
