@@ -1,0 +1,13 @@
+// Where each kind of bytes lives in the blob store. Everything of a finetune sits under one prefix,
+// so deleting the finetune is one deletePrefix.
+
+export const finetunePrefix = (id: string) => `finetunes/${id}`;
+export const datasetZipKey = (id: string) => `finetunes/${id}/dataset.zip`;
+export const datasetImageKey = (id: string, index: number) => `finetunes/${id}/images/${String(index).padStart(2, '0')}.png`;
+export const loraKey = (id: string) => `finetunes/${id}/lora.safetensors`;
+export const checkpointKey = (id: string) => `finetunes/${id}/checkpoint.bin`;
+export const previewKey = (id: string) => `finetunes/${id}/preview.png`;
+
+export const taskPrefix = (id: string) => `tasks/${id}`;
+export const sampleKey = (id: string, format: 'jpeg' | 'png') => `tasks/${id}/sample.${format === 'png' ? 'png' : 'jpg'}`;
+export const imagePromptKey = (id: string) => `tasks/${id}/image_prompt.png`;
