@@ -104,7 +104,7 @@ export async function migrate(db: Db): Promise<void> {
       await tx.query(`select pg_advisory_xact_lock(7412001)`);
       const done = await tx.query(`select 1 from schema_migrations where version = $1`, [m.version]);
       if (done.rows.length > 0) return;
-      await tx.query(m.sql);
+      await tx.exec(m.sql);
       await tx.query(`insert into schema_migrations (version) values ($1)`, [m.version]);
     });
   }

@@ -8,6 +8,9 @@ export async function openPostgresDb(connectionString: string): Promise<Db> {
   const probe = await pool.connect();
   probe.release();
   const wrap = (c: { query: pg.Pool['query'] }): Queryable => ({
+    async exec(sql: string) {
+      await c.query(sql);
+    },
     async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
       const r = await c.query(sql, params);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
@@ -16,6 +19,7 @@ export async function openPostgresDb(connectionString: string): Promise<Db> {
   return {
     kind: 'postgres',
     query: wrap(pool).query,
+    exec: wrap(pool).exec,
     async transaction(fn) {
       const client = await pool.connect();
       try {
