@@ -290,8 +290,13 @@ export function square(x: Value): Value {
   return mul(x, x);
 }
 
+/**
+ * SiLU. ORT fuses x·sigmoid(x) into QuickGelu, which has only a float32 kernel, so other float
+ * types get x / (1 + e^−x), a pattern it leaves alone.
+ */
 export function silu(x: Value): Value {
-  return mul(x, sigmoid(x));
+  if (x.dtype === 'float32') return mul(x, sigmoid(x));
+  return div(x, add(exp(neg(x)), 1));
 }
 
 /** GELU; 'tanh' is FLUX's approximation. ORT's Gelu kernel is float32-only, so float64 graphs get the formula. */
