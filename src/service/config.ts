@@ -19,12 +19,16 @@ export interface ServiceConfig {
   /** First retry delay; doubles per attempt. */
   webhookBackoffMs: number;
   webhookMaxAttempts: number;
+  /** How often the outbox is checked for due retries. */
+  webhookPollMs: number;
   maxActiveTasksPerKey: number;
   /** A worker that misses heartbeats for this long is presumed dead and its job is re-claimed. */
   leaseMs: number;
   jobMaxAttempts: number;
   jobRetryBackoffMs: number;
   signedUrlTtlSeconds: number;
+  /** How long a verified x-key is trusted before the database is asked again (revocation delay). */
+  keyCacheTtlMs: number;
   /** Size caps for uploaded ZIPs (bytes). */
   maxZipBytes: number;
 }
@@ -58,11 +62,13 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     webhookAllowPrivate: env.FLUXTUNE_WEBHOOK_ALLOW_PRIVATE === '1',
     webhookBackoffMs: num(env, 'FLUXTUNE_WEBHOOK_BACKOFF_MS', 2000),
     webhookMaxAttempts: num(env, 'FLUXTUNE_WEBHOOK_MAX_ATTEMPTS', 8),
+    webhookPollMs: num(env, 'FLUXTUNE_WEBHOOK_POLL_MS', 1000),
     maxActiveTasksPerKey: num(env, 'FLUXTUNE_MAX_ACTIVE_TASKS', 24),
     leaseMs: num(env, 'FLUXTUNE_LEASE_MS', 30_000),
     jobMaxAttempts: num(env, 'FLUXTUNE_JOB_MAX_ATTEMPTS', 3),
     jobRetryBackoffMs: num(env, 'FLUXTUNE_JOB_RETRY_BACKOFF_MS', 5_000),
     signedUrlTtlSeconds: num(env, 'FLUXTUNE_SIGNED_URL_TTL_S', 600),
+    keyCacheTtlMs: num(env, 'FLUXTUNE_KEY_CACHE_MS', 5_000),
     maxZipBytes: num(env, 'FLUXTUNE_MAX_ZIP_MB', 100) * 1024 * 1024,
   };
   return { ...base, ...overrides };

@@ -57,6 +57,7 @@ export async function createServer(o: CreateServerOptions): Promise<RunningServe
       allowPrivate: config.webhookAllowPrivate,
       backoffMs: config.webhookBackoffMs,
       maxAttempts: config.webhookMaxAttempts,
+      pollMs: config.webhookPollMs,
       log,
     });
     const runner = o.backend
@@ -76,7 +77,7 @@ export async function createServer(o: CreateServerOptions): Promise<RunningServe
       db,
       blobs,
       config,
-      keys: new KeyVerifier(db),
+      keys: new KeyVerifier(db, config.keyCacheTtlMs),
       signer,
       datasetLimits: { ...DEFAULT_DATASET_LIMITS, maxZipBytes: config.maxZipBytes },
       jobs: runner,

@@ -4,7 +4,8 @@ import type { Captioner } from '../../dataset/captioner.ts';
 import type { ModelBackend } from '../../model/backend.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Db } from '../storage/db.ts';
-import { markTaskError } from '../tasks/task-store.ts';
+import { finetunePrefix, taskPrefix } from '../blob-keys.ts';
+import { getTaskById, markTaskError } from '../tasks/task-store.ts';
 import { enqueueWebhook } from '../webhooks/webhook-outbox.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
@@ -119,10 +120,20 @@ export class JobRunner {
     }
   }
 
+  /** A hook may have written a checkpoint or preview after delete_finetune removed the files. */
+  private async removeFilesOfDeleted(id: string): Promise<void> {
+    try {
+      if (await getTaskById(this.o.db, id)) return;
+      await this.o.blobs.deletePrefix(finetunePrefix(id));
+      await this.o.blobs.deletePrefix(taskPrefix(id));
+    } catch {}
+  }
+
   private async handleFailure(job: ClaimedJob, err: unknown): Promise<void> {
     if (err instanceof JobAbandoned) {
       this.o.log?.(`job ${job.id} stopped: ${err.message}`);
       if (this.stopping) await releaseJob(this.o.db, job.id, this.owner).catch(() => {});
+      else await this.removeFilesOfDeleted(job.id);
       return;
     }
     const reason = err instanceof Error ? err.message : String(err);

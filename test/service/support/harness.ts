@@ -49,7 +49,7 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? (await freshDataDir());
   const config = configFromEnv(
     { FLUXTUNE_DATA_DIR: dataDir, FLUXTUNE_API_KEY: KEY_A, FLUXTUNE_WEBHOOK_ALLOW_PRIVATE: '1', ...opts.env },
-    { host: '127.0.0.1', port: 0, leaseMs: 2_000, jobRetryBackoffMs: 50, webhookBackoffMs: 50, ...opts.config },
+    { host: '127.0.0.1', port: 0, leaseMs: 2_000, jobRetryBackoffMs: 50, webhookBackoffMs: 50, keyCacheTtlMs: 100, ...opts.config },
   );
   const server = await createServer({ config, backend: opts.backend });
   return {
