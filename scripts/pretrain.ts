@@ -1,0 +1,32 @@
+// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2]
+// Pretrains (or resumes) flux-mini; see src/model/pretrain/pretrain.ts and models/flux-mini/MODEL_CARD.md.
+
+import { parseArgs } from 'node:util';
+import { loadFluxMiniConfig, MODEL_DIR } from '../src/model/flux-mini/config.ts';
+import { pretrain } from '../src/model/pretrain/pretrain.ts';
+
+const { values } = parseArgs({
+  options: {
+    hours: { type: 'string', default: '1' },
+    steps: { type: 'string', default: '1000000' },
+    lr: { type: 'string', default: '3e-4' },
+    seed: { type: 'string', default: '1' },
+    threads: { type: 'string' },
+    'checkpoint-every': { type: 'string', default: '250' },
+    checkpoint: { type: 'string', default: 'data/pretrain/flux-mini.ckpt.safetensors' },
+  },
+});
+
+await pretrain({
+  config: loadFluxMiniConfig(),
+  modelDir: MODEL_DIR,
+  checkpointPath: values.checkpoint!,
+  seed: Number(values.seed),
+  lr: Number(values.lr),
+  maxSteps: Number(values.steps),
+  deadline: Date.now() + Number(values.hours) * 3600_000,
+  checkpointEvery: Number(values['checkpoint-every']),
+  emaDecay: 0.999,
+  threads: values.threads ? Number(values.threads) : undefined,
+  log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
+});

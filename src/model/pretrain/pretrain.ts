@@ -1,0 +1,211 @@
+// Pretraining flux-mini from scratch on composed emoji scenes: the text encoder and the FLUX
+// transformer learn jointly with rectified flow, alternating a cheap 64 px batch (layout, colour)
+// with a native 128 px batch. Seeded and resumable: the full trainer state (weights, EMA, AdamW
+// moments, RNG) is checkpointed locally, and the EMA weights are exported to the model folder in
+// fp16 at every checkpoint, which is what ships and what a fresh clone resumes from.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AdamW } from '../../engine/adamw.ts';
+import { grad } from '../../engine/autodiff.ts';
+import type { Value } from '../../engine/graph.ts';
+import * as F from '../../engine/ops.ts';
+import { Rng } from '../../engine/rng.ts';
+import { Session } from '../../engine/session.ts';
+import { imageIds } from '../codec/patches.ts';
+import { FLUX_INPUT } from '../flux/build.ts';
+import { jointIds } from '../flux/feeds.ts';
+import { ropeTables } from '../flux/rope.ts';
+import { type FluxMiniConfig, textTokens } from '../flux-mini/config.ts';
+import { IDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
+import { initialWeight } from '../flux-mini/init.ts';
+import { readTensors, writeTensors } from '../tensors.ts';
+import { flowBatch } from '../train/flow.ts';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
+import { sceneBatch } from './data.ts';
+import { HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
+
+export const PRETRAIN_CATEGORIES = ['Animals & Nature', 'Food & Drink'];
+export const WEIGHTS_FILE = 'flux-mini.safetensors';
+export const STATE_FILE = 'pretrain-state.json';
+
+export interface PretrainOptions {
+  config: FluxMiniConfig;
+  modelDir: URL;
+  /** Local, uncommitted full checkpoint (weights + EMA + AdamW + RNG). */
+  checkpointPath: string;
+  seed: number;
+  lr: number;
+  /** Stop after this many steps in total (across resumes) or at the deadline, whichever first. */
+  maxSteps: number;
+  deadline: number;
+  checkpointEvery: number;
+  emaDecay: number;
+  threads?: number;
+  log: (line: string) => void;
+}
+
+export interface PretrainState {
+  step: number;
+  samples: number;
+  seconds: number;
+  /** (step, mean loss over the last logging window) */
+  losses: [number, number][];
+  concepts: number;
+  seed: number;
+}
+
+interface Resolution {
+  size: number;
+  batch: number;
+  tokens: number;
+  session: Session;
+  keys: string[];
+  pe: { cos: Float32Array; sin: Float32Array };
+}
+
+async function buildResolution(c: FluxMiniConfig, size: number, batch: number, threads?: number): Promise<Resolution> {
+  const patch = c.codec.patch;
+  const grid = { rows: size / patch, cols: size / patch, patch };
+  const tokens = grid.rows * grid.cols;
+  const jg = buildJointGraph(c, batch, tokens);
+  const keys = [...jg.store.params.keys()];
+  const target = jg.graph.input('target', jg.out.shape);
+  const loss = F.mseLoss(jg.out, target);
+  const grads = grad(loss, [...jg.store.params.values()]);
+  const outputs: Record<string, Value> = { loss };
+  keys.forEach((k, i) => (outputs[`grad.${k}`] = grads[i]!));
+  const session = await Session.create({ outputs, threads });
+  const ids = imageIds(grid);
+  const batchIds = new Float32Array(batch * ids.length);
+  for (let b = 0; b < batch; b++) batchIds.set(ids, b * ids.length);
+  const shape = { batch, imgTokens: tokens, txtTokens: textTokens(c) };
+  const t = ropeTables(jointIds(shape, batchIds), batch, shape.txtTokens + tokens, c.flux.axes_dim, c.flux.theta);
+  return { size, batch, tokens, session, keys, pe: { cos: Float32Array.from(t.cos), sin: Float32Array.from(t.sin) } };
+}
+
+function atomicWrite(path: string, bytes: Uint8Array | string): void {
+  writeFileSync(`${path}.tmp`, bytes);
+  renameSync(`${path}.tmp`, path);
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
+  const c = o.config;
+  const concepts = listConcepts().filter((x) => PRETRAIN_CATEGORIES.includes(x.category) && !HELD_OUT.includes(x.name));
+  const sprites = await loadSprites(concepts);
+  const names = concepts.map((x) => x.name);
+  const low = await buildResolution(c, c.codec.low_size, 8, o.threads);
+  const high = await buildResolution(c, c.codec.native_size, 4, o.threads);
+  const shapes = new Map<string, readonly number[]>();
+  {
+    const jg = buildJointGraph(c, 1, 4);
+    for (const [k, v] of jg.store.params) shapes.set(k, v.shape);
+  }
+
+  // Resume: the local full checkpoint if present, else the shipped EMA weights, else from scratch.
+  const weightsPath = fileURLToPath(new URL(WEIGHTS_FILE, o.modelDir));
+  const statePath = fileURLToPath(new URL(STATE_FILE, o.modelDir));
+  let state: PretrainState = { step: 0, samples: 0, seconds: 0, losses: [], concepts: concepts.length, seed: o.seed };
+  const params = new Map<string, Float32Array>();
+  let ema = new Map<string, Float32Array>();
+  let rng = new Rng(o.seed);
+  let adamState: ReturnType<AdamW['state']> | undefined;
+  if (existsSync(o.checkpointPath)) {
+    const ck = loadCheckpoint(readFileSync(o.checkpointPath));
+    for (const [k, v] of ck.params) {
+      if (k.startsWith('ema/')) ema.set(k.slice(4), v);
+      else params.set(k, v);
+    }
+    adamState = ck.adam;
+    rng = Rng.fromState(ck.rng);
+    state = ck.info as unknown as PretrainState;
+    o.log(`resumed from local checkpoint at step ${state.step}`);
+  } else if (existsSync(weightsPath)) {
+    const { tensors } = readTensors(readFileSync(weightsPath));
+    for (const [k, t] of tensors) params.set(k, Float32Array.from(t.data));
+    if (existsSync(statePath)) state = JSON.parse(readFileSync(statePath, 'utf8')) as PretrainState;
+    rng = new Rng(o.seed + state.step);
+    o.log(`resumed from shipped weights at step ${state.step} (fresh optimizer state)`);
+  } else {
+    const init = new Rng(o.seed);
+    for (const [k, s] of shapes) params.set(k, initialWeight(k, s, init));
+    o.log(`initialised ${shapes.size} tensors from seed ${o.seed}`);
+  }
+  for (const k of shapes.keys()) if (!params.has(k)) throw new Error(`pretrain: no weights for ${k}`);
+  if (ema.size === 0) ema = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
+  const paramCount = [...params.values()].reduce((n, v) => n + v.length, 0);
+  o.log(`flux-mini: ${(paramCount / 1e6).toFixed(2)} M parameters, ${concepts.length} concepts`);
+
+  const opt = new AdamW(params, { lr: o.lr, weightDecay: 0.01, maxGradNorm: 1 });
+  if (adamState) opt.load(adamState);
+  const warmup = adamState ? 0 : 300;
+  const startStep = state.step;
+
+  const checkpoint = () => {
+    mkdirSync(fileURLToPath(new URL('.', `file://${o.checkpointPath}`)), { recursive: true });
+    const all = new Map(params);
+    const allShapes = new Map(shapes);
+    const adam = opt.state();
+    for (const [k, v] of ema) {
+      all.set(`ema/${k}`, v);
+      allShapes.set(`ema/${k}`, shapes.get(k)!);
+      adam.m[`ema/${k}`] = new Float32Array(v.length);
+      adam.v[`ema/${k}`] = new Float32Array(v.length);
+    }
+    atomicWrite(o.checkpointPath, saveCheckpoint({ step: state.step, params: all, shapes: allShapes, adam, rng: rng.state(), info: { ...state } }));
+    const out = new Map([...ema].map(([k, v]) => [k, { shape: [...shapes.get(k)!], data: v }]));
+    atomicWrite(weightsPath, writeTensors(out, 'F16', { format: 'pt', model: 'flux-mini', step: String(state.step) }));
+    atomicWrite(statePath, JSON.stringify(state, null, 1) + '\n');
+  };
+
+  let window: number[] = [];
+  let windowStart = performance.now();
+  while (state.step < o.maxSteps && Date.now() < o.deadline) {
+    const t0 = performance.now();
+    const res = state.step % 3 === 2 ? high : low;
+    const batch = sceneBatch(rng, sprites, names, {
+      batch: res.batch,
+      size: res.size,
+      patch: c.codec.patch,
+      maxBytes: c.text_encoder.max_bytes,
+      captionDropout: 0.1,
+    });
+    const flow = flowBatch(rng, batch.x0, res.tokens);
+    const out = await res.session.run({
+      ...Object.fromEntries(params),
+      [IDS_INPUT]: batch.ids,
+      [FLUX_INPUT.img]: flow.xt,
+      [FLUX_INPUT.timesteps]: flow.t,
+      [FLUX_INPUT.peCos]: res.pe.cos,
+      [FLUX_INPUT.peSin]: res.pe.sin,
+      target: flow.target,
+    });
+    const loss = Number(out['loss']![0]);
+    if (!Number.isFinite(loss)) throw new Error(`pretrain: loss is ${loss} at step ${state.step}`);
+    const grads: Record<string, Float32Array> = {};
+    for (const k of res.keys) grads[k] = out[`grad.${k}`] as Float32Array;
+    const since = state.step - startStep;
+    opt.step(grads, since < warmup ? (o.lr * (since + 1)) / warmup : o.lr);
+    const d = o.emaDecay;
+    for (const [k, p] of params) {
+      const e = ema.get(k)!;
+      for (let i = 0; i < p.length; i++) e[i] = d * e[i]! + (1 - d) * p[i]!;
+    }
+    state.step++;
+    state.samples += res.batch;
+    state.seconds += (performance.now() - t0) / 1000;
+    window.push(loss);
+    if (state.step % 50 === 0) {
+      const mean = window.reduce((a, b) => a + b, 0) / window.length;
+      state.losses.push([state.step, +mean.toFixed(5)]);
+      const rate = (window.length / (performance.now() - windowStart)) * 1000;
+      o.log(`step ${state.step} loss ${mean.toFixed(4)} ${rate.toFixed(2)} steps/s (${(state.seconds / 3600).toFixed(2)} h total)`);
+      window = [];
+      windowStart = performance.now();
+    }
+    if (state.step % o.checkpointEvery === 0) checkpoint();
+  }
+  checkpoint();
+  o.log(`stopped at step ${state.step}; weights in ${weightsPath}`);
+  return state;
+}
