@@ -4,6 +4,7 @@ import type { BlobStore } from './storage/blob-store.ts';
 import type { Db } from './storage/db.ts';
 import { LocalBlobStore } from './storage/local-blob-store.ts';
 import { openDb } from './storage/open-db.ts';
+import { lockDataDir } from './storage/data-dir-lock.ts';
 
 export interface Stores {
   db: Db;
@@ -12,6 +13,24 @@ export interface Stores {
 
 /** The database (migrated) and the blob store a config points at. */
 export async function openStores(config: ServiceConfig): Promise<Stores> {
-  const db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  let db: Db;
+  try {
+    db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const close = db.close.bind(db);
+  db = {
+    ...db,
+    async close() {
+      try {
+        await close();
+      } finally {
+        unlock();
+      }
+    },
+  };
   return { db, blobs: new LocalBlobStore(join(config.dataDir, 'blobs')) };
 }

@@ -1,0 +1,149 @@
+import { readFile, stat } from 'node:fs/promises';
+import { errorFor, FluxtuneTaskFailedError } from './errors.ts';
+import type {
+  DeleteResponse,
+  FinetuneDetails,
+  FinetuneParams,
+  FinetuneSubmitResponse,
+  InferenceEndpoint,
+  InferenceParams,
+  SubmitResponse,
+  TaskResult,
+} from './types.ts';
+import { zipFolder } from './zip-folder.ts';
+
+export interface FluxtuneClientOptions {
+  /** Default: FLUXTUNE_URL, else http://127.0.0.1:8787. BFL's own base URL works too. */
+  baseUrl?: string;
+  /** Default: BFL_API_KEY (as the seed script), else FLUXTUNE_API_KEY. */
+  apiKey?: string;
+  fetch?: typeof fetch;
+}
+
+export interface WaitOptions {
+  onProgress?(progress: number | null, result: TaskResult): void;
+  intervalMs?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Typed client for the BFL finetuning API. HTTP only: works against fluxtune or any BFL-compatible server. */
+export class FluxtuneClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly doFetch: typeof fetch;
+
+  constructor(o: FluxtuneClientOptions = {}) {
+    this.baseUrl = (o.baseUrl ?? process.env.FLUXTUNE_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
+    const key = o.apiKey ?? process.env.BFL_API_KEY ?? process.env.FLUXTUNE_API_KEY;
+    if (!key) throw new Error('Provide your API key via the apiKey option or an environment variable BFL_API_KEY');
+    this.apiKey = key;
+    this.doFetch = o.fetch ?? fetch;
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, opts: { query?: Record<string, string>; body?: unknown } = {}): Promise<T> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
+    const res = await this.doFetch(url, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-key': this.apiKey },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {}
+    if (!res.ok) throw errorFor(res.status, body);
+    return body as T;
+  }
+
+  /**
+   * Starts a finetune. `data` is a ZIP path, a folder (zipped for you), ZIP bytes, or base64 already.
+   * (seed: request_finetuning)
+   */
+  async requestFinetuning(data: string | Uint8Array | { base64: string }, params: FinetuneParams): Promise<FinetuneSubmitResponse> {
+    const file_data = await toBase64Zip(data);
+    return this.request('POST', '/v1/finetune', { body: { mode: 'general', ...params, file_data } });
+  }
+
+  /** get_result for any task id. (seed: finetune_progress / get_inference) */
+  getResult(id: string): Promise<TaskResult> {
+    return this.request('GET', '/v1/get_result', { query: { id } });
+  }
+
+  finetuneProgress(finetuneId: string): Promise<TaskResult> {
+    return this.getResult(finetuneId);
+  }
+
+  getInference(id: string): Promise<TaskResult> {
+    return this.getResult(id);
+  }
+
+  /** (seed: finetune_list) */
+  async listFinetunes(): Promise<string[]> {
+    return (await this.request<{ finetunes: string[] }>('GET', '/v1/my_finetunes')).finetunes;
+  }
+
+  async finetuneDetails(finetuneId: string): Promise<FinetuneDetails> {
+    return (await this.request<{ finetune_details: FinetuneDetails }>('GET', '/v1/finetune_details', { query: { finetune_id: finetuneId } })).finetune_details;
+  }
+
+  /** (seed: finetune_delete) */
+  deleteFinetune(finetuneId: string): Promise<DeleteResponse> {
+    return this.request('POST', '/v1/delete_finetune', { body: { finetune_id: finetuneId } });
+  }
+
+  /** Generation with a finetune; defaults like the seed: ultra-finetuned at strength 1.2. */
+  finetuneInference(
+    finetuneId: string,
+    params: InferenceParams & { finetune_strength?: number; endpoint?: InferenceEndpoint } = {},
+  ): Promise<SubmitResponse> {
+    const { endpoint = 'flux-pro-1.1-ultra-finetuned', finetune_strength = 1.2, ...rest } = params;
+    return this.request('POST', `/v1/${endpoint}`, { body: { ...rest, finetune_id: finetuneId, finetune_strength } });
+  }
+
+  /** Generation without a finetune (flux-pro, flux-pro-1.1-ultra). */
+  generate(endpoint: InferenceEndpoint, params: InferenceParams = {}): Promise<SubmitResponse> {
+    return this.request('POST', `/v1/${endpoint}`, { body: params });
+  }
+
+  /** Polls until the task is no longer Pending. Resolves with the Ready result; rejects with FluxtuneTaskFailedError otherwise. */
+  async waitFor(id: string, o: WaitOptions = {}): Promise<TaskResult> {
+    const deadline = o.timeoutMs ? Date.now() + o.timeoutMs : Infinity;
+    let interval = o.intervalMs ?? 500;
+    for (;;) {
+      o.signal?.throwIfAborted();
+      const r = await this.getResult(id);
+      o.onProgress?.(r.progress, r);
+      if (r.status === 'Ready') return r;
+      if (r.status !== 'Pending') throw new FluxtuneTaskFailedError(r);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${id} (last status ${r.status})`);
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), o.signal);
+      interval = Math.min(interval * 1.2, 5_000);
+    }
+  }
+
+  /** Downloads the image of a Ready generation (the signed URL needs no key). */
+  async downloadSample(result: TaskResult): Promise<Uint8Array> {
+    const url = result.result?.sample;
+    if (typeof url !== 'string') throw new Error(`task ${result.id} has no sample`);
+    const res = await this.doFetch(url);
+    if (!res.ok) throw errorFor(res.status, await res.text());
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}
+
+async function toBase64Zip(data: string | Uint8Array | { base64: string }): Promise<string> {
+  if (data instanceof Uint8Array) return Buffer.from(data).toString('base64');
+  if (typeof data === 'object') return data.base64;
+  const info = await stat(data);
+  return (info.isDirectory() ? await zipFolder(data) : await readFile(data)).toString('base64');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+}
