@@ -10,6 +10,8 @@ export interface FluxMiniConfig {
   text_encoder: TextEncoderConfig;
   codec: { type: 'patches'; patch: number; native_size: number; low_size: number };
   sampling: { steps: number; guidance: number };
+  /** The API's learning rates are FLUX.1-sized (width 3072); flux-mini multiplies them by this (μP-style width ratio). */
+  finetune?: { lr_scale: number };
 }
 
 export const MODEL_DIR = new URL('../../../models/flux-mini/', import.meta.url);

@@ -5,6 +5,7 @@
 // fp16 at every checkpoint, which is what ships and what a fresh clone resumes from.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdamW } from '../../engine/adamw.ts';
 import { grad } from '../../engine/autodiff.ts';
@@ -142,7 +143,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   const startStep = state.step;
 
   const checkpoint = () => {
-    mkdirSync(fileURLToPath(new URL('.', `file://${o.checkpointPath}`)), { recursive: true });
+    mkdirSync(dirname(o.checkpointPath), { recursive: true });
     const all = new Map(params);
     const allShapes = new Map(shapes);
     const adam = opt.state();

@@ -1,0 +1,50 @@
+// Runs the frozen text encoder once per distinct caption; finetuning and sampling then feed the
+// cached (txt, y) to the transformer, so the encoder costs nothing per denoising or training step.
+
+import { Graph } from '../../engine/graph.ts';
+import { Session } from '../../engine/session.ts';
+import { frozenWeights } from '../flux/weights.ts';
+import { ParamStore } from '../flux/params.ts';
+import type { Tensors } from '../tensors.ts';
+import { TextEncoder } from '../text/encoder.ts';
+import { tokenize } from '../text/tokenizer.ts';
+import type { FluxMiniConfig } from './config.ts';
+
+export interface Encoded {
+  /** [L_txt · context_in_dim] */
+  txt: Float32Array;
+  /** [vec_in_dim] */
+  y: Float32Array;
+}
+
+export class TextEncoderSession {
+  private readonly cache = new Map<string, Encoded>();
+
+  private constructor(
+    private readonly config: FluxMiniConfig,
+    private readonly session: Session,
+  ) {}
+
+  static async create(config: FluxMiniConfig, weights: Tensors, threads?: number): Promise<TextEncoderSession> {
+    const g = new Graph();
+    const store = new ParamStore(g, 'float32');
+    const ids = g.input('ids', [1, config.text_encoder.max_bytes], 'int64');
+    const { txt, y } = new TextEncoder(config.text_encoder, (k, s) => store.param(k, s)).forward(ids);
+    const session = await Session.create({ outputs: { txt, y }, frozen: frozenWeights(store.params, weights), threads });
+    return new TextEncoderSession(config, session);
+  }
+
+  async encode(caption: string): Promise<Encoded> {
+    const hit = this.cache.get(caption);
+    if (hit) return hit;
+    const ids = BigInt64Array.from(tokenize(caption, this.config.text_encoder.max_bytes), BigInt);
+    const out = await this.session.run({ ids });
+    const enc = { txt: out['txt'] as Float32Array, y: out['y'] as Float32Array };
+    this.cache.set(caption, enc);
+    return enc;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
