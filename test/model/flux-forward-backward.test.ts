@@ -7,6 +7,7 @@ import { Graph } from '../../src/engine/graph.ts';
 import { type Results, Session } from '../../src/engine/session.ts';
 import { timestepEmbedding } from '../../src/model/flux/embedders.ts';
 import { fluxFeeds } from '../../src/model/flux/feeds.ts';
+import { FluxRunner } from '../../src/model/flux/runner.ts';
 import { LOSS_OUTPUT, buildFluxTrainingGraph, gradOutput } from '../../src/model/flux/training.ts';
 import { unusedWeights, weightFeeds } from '../../src/model/flux/weights.ts';
 import { TOLERANCE, data, forwardBatch, load, params, relErr, shape } from './flux-tiny-fixture.ts';
@@ -54,6 +55,15 @@ describe('flux-tiny forward and backward (float64)', () => {
       if (!(err < TOLERANCE)) bad.push(`${key}: ${err}`);
     }
     assert.deepEqual(bad, []);
+  });
+});
+
+describe('flux-tiny forward (float32, as served)', () => {
+  it('matches the output', async () => {
+    const runner = await FluxRunner.create({ params, weights: load('weights'), shape });
+    const err = relErr(await runner.forward(forwardBatch()), data(load('case_forward_backward'), 'out'));
+    await runner.release();
+    assert.ok(err < TOLERANCE, `out: relative error ${err}`);
   });
 });
 

@@ -40,9 +40,8 @@ export class ParamStore {
     readonly lora?: LoraSpec,
   ) {}
 
+  /** Declares a base parameter; a key declared twice is a model bug and throws (Graph.input). */
   param(key: string, shape: readonly number[]): Value {
-    const existing = this.params.get(key);
-    if (existing) return existing;
     const v = this.graph.input(key, shape, this.dtype);
     this.params.set(key, v);
     return v;
