@@ -31,7 +31,9 @@ async function startBackend(args: ParsedArgs): Promise<ThreadedBackend> {
   const spec = flagString(args, 'backend') ?? process.env.FLUXTUNE_BACKEND_MODULE;
   const [module, exportName] = spec ? (spec.split('#') as [string, string?]) : [new URL('../model/index.ts', import.meta.url).href, 'loadDefaultBackend'];
   try {
-    return await ThreadedBackend.start({ module, exportName: exportName ?? 'loadDefaultBackend' });
+    // FLUXTUNE_BACKEND_ARG: JSON handed to the loader (e.g. a remote worker's address).
+    const loaderArg = process.env.FLUXTUNE_BACKEND_ARG ? JSON.parse(process.env.FLUXTUNE_BACKEND_ARG) : undefined;
+    return await ThreadedBackend.start({ module, exportName: exportName ?? 'loadDefaultBackend', loaderArg });
   } catch (err) {
     throw new Error(`the model backend failed to load (${module}#${exportName}): ${(err as Error).message}`);
   }

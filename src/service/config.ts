@@ -29,6 +29,8 @@ export interface ServiceConfig {
   signedUrlTtlSeconds: number;
   /** How long a verified x-key is trusted before the database is asked again (revocation delay). */
   keyCacheTtlMs: number;
+  /** How long get_result may reuse a task row (0 disables). Status is at most this stale. */
+  resultCacheTtlMs: number;
   /** Size caps for uploaded ZIPs (bytes). */
   maxZipBytes: number;
 }
@@ -69,6 +71,7 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     jobRetryBackoffMs: num(env, 'FLUXTUNE_JOB_RETRY_BACKOFF_MS', 5_000),
     signedUrlTtlSeconds: num(env, 'FLUXTUNE_SIGNED_URL_TTL_S', 600),
     keyCacheTtlMs: num(env, 'FLUXTUNE_KEY_CACHE_MS', 5_000),
+    resultCacheTtlMs: num(env, 'FLUXTUNE_RESULT_CACHE_MS', 100),
     maxZipBytes: num(env, 'FLUXTUNE_MAX_ZIP_MB', 100) * 1024 * 1024,
   };
   return { ...base, ...overrides };

@@ -15,6 +15,7 @@ import type { BlobStore } from './storage/blob-store.ts';
 import type { Db } from './storage/db.ts';
 import { deploymentSecret } from './storage/settings.ts';
 import { renderTask } from './tasks/render-task.ts';
+import { TaskCache } from './tasks/task-cache.ts';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
 
 export interface CreateServerOptions {
@@ -79,6 +80,7 @@ export async function createServer(o: CreateServerOptions): Promise<RunningServe
       config,
       keys: new KeyVerifier(db, config.keyCacheTtlMs),
       signer,
+      taskCache: new TaskCache(db, config.resultCacheTtlMs),
       datasetLimits: { ...DEFAULT_DATASET_LIMITS, maxZipBytes: config.maxZipBytes },
       jobs: runner,
       webhooks: dispatcher,

@@ -109,6 +109,7 @@ export function registerFinetuneRoutes(app: FastifyInstance, ctx: ServiceContext
     if (!ft) return reply.code(404).send(FINETUNE_NOT_FOUND);
     // Rows first: a worker elsewhere loses its lease at the next heartbeat and cannot mark the task Ready.
     await deleteFinetuneRows(ctx.db, ft.id);
+    ctx.taskCache.evict(ft.id);
     ctx.jobs?.cancel(ft.id);
     await ctx.blobs.deletePrefix(finetunePrefix(ft.id));
     return {

@@ -3,6 +3,7 @@ import type { DatasetLimits } from '../../dataset/limits.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { UrlSigner } from '../signed-urls.ts';
+import type { TaskCache } from '../tasks/task-cache.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Db } from '../storage/db.ts';
 
@@ -13,6 +14,7 @@ export interface ServiceContext {
   config: ServiceConfig;
   keys: KeyVerifier;
   signer: UrlSigner;
+  taskCache: TaskCache;
   datasetLimits: DatasetLimits;
   jobs?: { notify(): void; cancel(id: string): void };
   webhooks?: { notify(): void };
