@@ -3,7 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type Feeds, Session } from '../../src/engine/session.ts';
+import { fluxFeeds } from '../../src/model/flux/feeds.ts';
 import { FluxRunner } from '../../src/model/flux/runner.ts';
+import { buildFluxTrainingGraph, readGradients } from '../../src/model/flux/training.ts';
+import { frozenWeights } from '../../src/model/flux/weights.ts';
+import { loraFeeds } from '../../src/model/lora/feeds.ts';
 import { loraFromBfl } from '../../src/model/lora/bfl.ts';
 import { readLora, writeLora, detectLoraLayout } from '../../src/model/lora/files.ts';
 import { loraFromKohya, loraToKohya } from '../../src/model/lora/kohya.ts';
@@ -38,6 +43,31 @@ describe('LoRA forward (float64)', () => {
     const err = relErr(await plain.forward(forwardBatch()), data(load('case_lora'), 'out'));
     await plain.release();
     assert.ok(err < TOLERANCE, `relative error ${err}`);
+  });
+});
+
+describe('LoRA training graph (float64)', () => {
+  it('gradients of the LoRA factors match central differences of the loss', async () => {
+    const tg = buildFluxTrainingGraph(params, shape, { dtype: 'float64', lora: loraSpec });
+    assert.equal(tg.trainable.size, 3 * 36, 'all LoRA tensors, no base weights');
+    const session = await Session.create({ outputs: tg.outputs, frozen: frozenWeights(tg.flux.store.params, load('weights')) });
+    const c = load('case_forward_backward');
+    const fixed = { ...fluxFeeds(params, shape, 'float64', forwardBatch()), target: Float64Array.from(data(c, 'target')) };
+    const factors = loraFeeds(tg.flux.store, referenceLora(), 0.75);
+    const run = async (feeds: Feeds) => readGradients(tg, await session.run({ ...fixed, ...feeds }));
+    const { grads } = await run(factors);
+    const h = 1e-5;
+    for (const [key, i] of [['double_blocks.0.img_attn.qkv.lora_A.weight', 5], ['single_blocks.1.linear2.lora_B.weight', 17], ['final_layer.linear.lora_B.bias', 3], ['guidance_in.in_layer.lora_A.weight', 300]] as const) {
+      const at = (delta: number) => {
+        const x = Float64Array.from(factors[key] as Float64Array);
+        x[i] = x[i]! + delta;
+        return run({ ...factors, [key]: x });
+      };
+      const fd = ((await at(h)).loss - (await at(-h)).loss) / (2 * h);
+      const g = Number(grads.get(key)![i]);
+      assert.ok(Math.abs(g - fd) <= 1e-6 * Math.max(1e-3, Math.abs(fd)) + 1e-9, `${key}[${i}]: grad ${g}, finite difference ${fd}`);
+    }
+    await session.release();
   });
 });
 
