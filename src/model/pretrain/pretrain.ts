@@ -24,11 +24,12 @@ import { readTensors, writeTensors } from '../tensors.ts';
 import { flowBatch } from '../train/flow.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { sceneBatch } from './data.ts';
-import { HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
+import { COLORS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
 
 export const PRETRAIN_CATEGORIES = ['Animals & Nature', 'Food & Drink'];
 export const WEIGHTS_FILE = 'flux-mini.safetensors';
 export const STATE_FILE = 'pretrain-state.json';
+export const VOCABULARY_FILE = 'vocabulary.json';
 
 export interface PretrainOptions {
   config: FluxMiniConfig;
@@ -95,6 +96,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   const concepts = listConcepts().filter((x) => PRETRAIN_CATEGORIES.includes(x.category) && !HELD_OUT.includes(x.name));
   const sprites = await loadSprites(concepts);
   const names = concepts.map((x) => x.name);
+  // The built-in captioner chooses among exactly these.
+  atomicWrite(fileURLToPath(new URL(VOCABULARY_FILE, o.modelDir)), JSON.stringify({ concepts: names, colors: Object.keys(COLORS) }, null, 1) + '\n');
   const low = await buildResolution(c, c.codec.low_size, 8, o.threads);
   const high = await buildResolution(c, c.codec.native_size, 4, o.threads);
   const shapes = new Map<string, readonly number[]>();

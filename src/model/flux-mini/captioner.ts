@@ -1,0 +1,83 @@
+// flux-mini's built-in captioner, which needs no download: the background colour is read off the
+// image border (nearest named colour), and the subject is chosen by the model itself as a
+// diffusion classifier — the candidate caption under which flux-mini best predicts the noise
+// added to the image (Li et al. 2023, "Your Diffusion Model is Secretly a Zero-Shot Classifier").
+
+import type { RgbImage } from '../backend.ts';
+import { fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
+import type { FluxRunner } from '../flux/runner.ts';
+import { Rng } from '../../engine/rng.ts';
+import { borderColour } from '../eval/similarity.ts';
+import { COLORS } from '../pretrain/scenes.ts';
+import type { FluxMiniConfig } from './config.ts';
+import type { TextEncoderSession } from './text-session.ts';
+
+export interface CaptionModel {
+  config: FluxMiniConfig;
+  text: TextEncoderSession;
+  runnerFor(grid: TokenGrid): Promise<FluxRunner>;
+}
+
+/** Noise levels at which candidates are compared; mid-range t carries the most class information. */
+const LEVELS = [0.35, 0.55, 0.75];
+
+export function nearestColour(rgb: readonly number[]): string {
+  let best = 'gray';
+  let bestD = Infinity;
+  for (const [name, c] of Object.entries(COLORS)) {
+    const d = (c[0] - rgb[0]!) ** 2 + (c[1] - rgb[1]!) ** 2 + (c[2] - rgb[2]!) ** 2;
+    if (d < bestD) {
+      bestD = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
+const article = (name: string) => (/^[aeiou]/.test(name) ? 'an' : 'a');
+
+export async function captionImages(model: CaptionModel, images: readonly RgbImage[], concepts: readonly string[]): Promise<(string | null)[]> {
+  const patch = model.config.codec.patch;
+  const side = model.config.codec.low_size / patch;
+  const grid: TokenGrid = { rows: side, cols: side, patch };
+  const runner = await model.runnerFor(grid);
+  const batch = runner.shape.batch;
+  const ids = imageIds(grid);
+  const batchIds = new Float32Array(batch * ids.length);
+  for (let b = 0; b < batch; b++) batchIds.set(ids, b * ids.length);
+  const out: (string | null)[] = [];
+  for (const image of images) {
+    const colour = nearestColour(borderColour(image));
+    const x0 = imageToTokens(await fitImage(image, grid.cols * patch, grid.rows * patch), patch);
+    const rng = new Rng(1234);
+    const noises = LEVELS.map(() => rng.fillNormal(new Float32Array(x0.length)));
+    const scores = new Float64Array(concepts.length);
+    for (let start = 0; start < concepts.length; start += batch) {
+      const chunk = concepts.slice(start, start + batch);
+      const enc = await Promise.all(chunk.map((c) => model.text.encode(`${article(c)} ${c} on a ${colour} background`)));
+      while (enc.length < batch) enc.push(enc[0]!);
+      const txt = new Float32Array(enc.reduce((n, e) => n + e.txt.length, 0));
+      const y = new Float32Array(enc.reduce((n, e) => n + e.y.length, 0));
+      enc.forEach((e, b) => {
+        txt.set(e.txt, b * e.txt.length);
+        y.set(e.y, b * e.y.length);
+      });
+      for (let li = 0; li < LEVELS.length; li++) {
+        const t = LEVELS[li]!;
+        const eps = noises[li]!;
+        const xt = new Float32Array(batch * x0.length);
+        for (let b = 0; b < batch; b++) for (let i = 0; i < x0.length; i++) xt[b * x0.length + i] = (1 - t) * x0[i]! + t * eps[i]!;
+        const pred = await runner.forward({ img: xt, imgIds: batchIds, txt, y, timesteps: new Float32Array(batch).fill(t) });
+        chunk.forEach((_, b) => {
+          let err = 0;
+          for (let i = 0; i < x0.length; i++) err += (pred[b * x0.length + i]! - (eps[i]! - x0[i]!)) ** 2;
+          scores[start + b]! += err;
+        });
+      }
+    }
+    let best = 0;
+    for (let i = 1; i < concepts.length; i++) if (scores[i]! < scores[best]!) best = i;
+    out.push(concepts.length ? `${article(concepts[best]!)} ${concepts[best]} on a ${colour} background` : null);
+  }
+  return out;
+}
