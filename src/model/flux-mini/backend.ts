@@ -52,14 +52,15 @@ export class FluxMiniBackend implements ModelBackend {
     return bucketFor(width, height, tokens, this.config.codec.patch);
   }
 
-  runnerFor(grid: TokenGrid): Promise<FluxRunner> {
-    const key = `${grid.rows}x${grid.cols}`;
+  /** Batch 2 runs one prompt with classifier-free guidance; the captioner asks for wider batches. */
+  runnerFor(grid: TokenGrid, batch = 2): Promise<FluxRunner> {
+    const key = `${grid.rows}x${grid.cols}x${batch}`;
     let r = this.runners.get(key);
     if (!r) {
       r = Runner.create({
         params: this.config.flux,
         weights: this.weights.flux,
-        shape: { batch: 2, imgTokens: grid.rows * grid.cols, txtTokens: this.config.text_encoder.max_bytes / this.config.text_encoder.merge },
+        shape: { batch, imgTokens: grid.rows * grid.cols, txtTokens: this.config.text_encoder.max_bytes / this.config.text_encoder.merge },
         lora: INFERENCE_LORA,
         threads: this.threads,
       });

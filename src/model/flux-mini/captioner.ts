@@ -15,11 +15,13 @@ import type { TextEncoderSession } from './text-session.ts';
 export interface CaptionModel {
   config: FluxMiniConfig;
   text: TextEncoderSession;
-  runnerFor(grid: TokenGrid): Promise<FluxRunner>;
+  runnerFor(grid: TokenGrid, batch?: number): Promise<FluxRunner>;
 }
 
 /** Noise levels at which candidates are compared; mid-range t carries the most class information. */
-const LEVELS = [0.35, 0.55, 0.75];
+const LEVELS = [0.45, 0.7];
+/** Candidates scored per forward pass. */
+export const CAPTION_BATCH = 16;
 
 export function nearestColour(rgb: readonly number[]): string {
   let best = 'gray';
@@ -40,7 +42,7 @@ export async function captionImages(model: CaptionModel, images: readonly RgbIma
   const patch = model.config.codec.patch;
   const side = model.config.codec.low_size / patch;
   const grid: TokenGrid = { rows: side, cols: side, patch };
-  const runner = await model.runnerFor(grid);
+  const runner = await model.runnerFor(grid, CAPTION_BATCH);
   const batch = runner.shape.batch;
   const ids = imageIds(grid);
   const batchIds = new Float32Array(batch * ids.length);
