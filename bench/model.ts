@@ -1,0 +1,99 @@
+// npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--json]
+// Forward and training-step speed of the FLUX transformer for a config (BFL FluxParams JSON, or our
+// model config with a "flux" key), as MFU against the matmul peak measured in the same process.
+
+import { readFileSync } from 'node:fs';
+import { AdamW } from '../src/engine/adamw.ts';
+import { Rng } from '../src/engine/rng.ts';
+import { Session } from '../src/engine/session.ts';
+import { buildFluxGraph } from '../src/model/flux/build.ts';
+import { parseFluxParams } from '../src/model/flux/config.ts';
+import { fluxFeeds } from '../src/model/flux/feeds.ts';
+import { LORA_SCALE_INPUT } from '../src/model/flux/params.ts';
+import { buildFluxTrainingGraph, readGradients } from '../src/model/flux/training.ts';
+import { frozenWeights } from '../src/model/flux/weights.ts';
+import { initialWeight } from '../src/model/flux-mini/init.ts';
+import { initLoraTensors } from '../src/model/lora/init.ts';
+import { blockLinears } from '../src/model/lora/lora.ts';
+import type { Tensors } from '../src/model/tensors.ts';
+import { matmulFlops } from './lib/flops.ts';
+import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const json = JSON.parse(readFileSync(String(args['config'] ?? 'models/flux-mini/config.json'), 'utf8'));
+const params = parseFluxParams(json.flux ?? json);
+const shape = { batch: Number(args['batch'] ?? 4), imgTokens: Number(args['img-tokens'] ?? 256), txtTokens: Number(args['txt-tokens'] ?? 32) };
+const loraRank = args['lora'] ? Number(args['lora']) : 0;
+const reps = Number(args['reps'] ?? 5);
+
+const peak = Math.max(await matmulPeakGflops(1024), await matmulPeakGflops(2048));
+const rng = new Rng(0);
+
+// Random weights with the real initialisation's scales (speed does not depend on the values).
+const fg = buildFluxGraph(params, shape);
+const weights: Tensors = new Map();
+const init = new Rng(1);
+for (const [k, v] of fg.store.params) {
+  const data = initialWeight(k, v.shape, init);
+  if (data.every((x) => x === 0)) init.fillNormal(data, 0.02);
+  weights.set(k, { shape: [...v.shape], data });
+}
+const side = Math.round(Math.sqrt(shape.imgTokens));
+const imgIds = new Float32Array(shape.batch * shape.imgTokens * 3);
+for (let b = 0; b < shape.batch; b++) for (let i = 0; i < shape.imgTokens; i++) {
+  imgIds[(b * shape.imgTokens + i) * 3 + 1] = Math.floor(i / side);
+  imgIds[(b * shape.imgTokens + i) * 3 + 2] = i % side;
+}
+const batch = {
+  img: rng.fillNormal(new Float32Array(shape.batch * shape.imgTokens * params.in_channels)),
+  imgIds,
+  txt: rng.fillNormal(new Float32Array(shape.batch * shape.txtTokens * params.context_in_dim)),
+  y: rng.fillNormal(new Float32Array(shape.batch * params.vec_in_dim)),
+  timesteps: new Float32Array(shape.batch).fill(0.5),
+  guidance: new Float32Array(shape.batch).fill(3.5),
+};
+const dataFeeds = fluxFeeds(params, shape, 'float32', batch);
+
+// Forward: inference session, weights frozen (prepacked by ORT).
+const fwdSession = await Session.create({ outputs: { out: fg.out }, frozen: frozenWeights(fg.store.params, weights) });
+const forwardS = await timeIt(() => fwdSession.run(dataFeeds), { reps });
+const forwardFlops = matmulFlops([fg.out]);
+await fwdSession.release();
+
+// Training step: full (every weight fed and differentiated) or LoRA on the block linears (base frozen).
+const lora = loraRank ? { rank: loraRank, targets: blockLinears, bias: false } : undefined;
+const tg = buildFluxTrainingGraph(params, shape, { lora });
+const frozen = frozenWeights(tg.flux.store.params, weights, (k) => !tg.trainable.has(k));
+const trainSession = await Session.create({ outputs: tg.outputs, frozen });
+const trained = new Map<string, Float32Array>();
+if (lora) for (const [k, t] of initLoraTensors(tg.flux.store, rng)) trained.set(k, Float32Array.from(t.data));
+else for (const k of tg.trainable.keys()) trained.set(k, Float32Array.from(weights.get(k)!.data));
+const opt = new AdamW(trained, { lr: 1e-4 });
+const target = rng.fillNormal(new Float32Array(tg.target.size));
+const step = async () => {
+  const feeds: Record<string, Float32Array> = { ...(dataFeeds as Record<string, Float32Array>), ...Object.fromEntries(trained), target };
+  if (lora) feeds[LORA_SCALE_INPUT] = Float32Array.of(1);
+  const { grads } = readGradients(tg, await trainSession.run(feeds));
+  opt.step(Object.fromEntries(grads) as Record<string, Float32Array>);
+};
+const trainS = await timeIt(step, { reps });
+const trainFlops = matmulFlops(Object.values(tg.outputs));
+
+const paramCount = [...weights.values()].reduce((n, t) => n + t.data.length, 0);
+const result = {
+  bench: 'model',
+  config: params,
+  shape,
+  mode: lora ? `lora${loraRank}` : 'full',
+  params: paramCount,
+  matmul_peak_gflops: +peak.toFixed(1),
+  forward_s: +forwardS.toFixed(4),
+  forward_gflop: +(forwardFlops / 1e9).toFixed(2),
+  train_step_s: +trainS.toFixed(4),
+  train_gflop: +(trainFlops / 1e9).toFixed(2),
+  mfu_forward: +(forwardFlops / forwardS / 1e9 / peak).toFixed(3),
+  mfu_train: +(trainFlops / trainS / 1e9 / peak).toFixed(3),
+  peak_rss_mib: Math.round(peakRssMiB()),
+};
+if (args['json']) console.log(JSON.stringify(result));
+else console.table(result);
