@@ -14,6 +14,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     'checkpoint-every': { type: 'string', default: '250' },
     checkpoint: { type: 'string', default: 'data/pretrain/flux-mini.ckpt.safetensors' },
+    'reset-ema': { type: 'boolean', default: false },
   },
 });
 
@@ -27,6 +28,7 @@ await pretrain({
   deadline: Date.now() + Number(values.hours) * 3600_000,
   checkpointEvery: Number(values['checkpoint-every']),
   emaDecay: 0.999,
+  resetEma: values['reset-ema'],
   threads: values.threads ? Number(values.threads) : undefined,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });

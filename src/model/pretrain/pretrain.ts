@@ -43,6 +43,8 @@ export interface PretrainOptions {
   deadline: number;
   checkpointEvery: number;
   emaDecay: number;
+  /** Restart the EMA from the current weights. */
+  resetEma?: boolean;
   threads?: number;
   log: (line: string) => void;
 }
@@ -136,7 +138,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     o.log(`initialised ${shapes.size} tensors from seed ${o.seed}`);
   }
   for (const k of shapes.keys()) if (!params.has(k)) throw new Error(`pretrain: no weights for ${k}`);
-  if (ema.size === 0) ema = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
+  if (ema.size === 0 || o.resetEma) ema = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
   const paramCount = [...params.values()].reduce((n, v) => n + v.length, 0);
   o.log(`flux-mini: ${(paramCount / 1e6).toFixed(2)} M parameters, ${concepts.length} concepts`);
 
@@ -190,7 +192,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     for (const k of res.keys) grads[k] = out[`grad.${k}`] as Float32Array;
     const since = state.step - startStep;
     opt.step(grads, since < warmup ? (o.lr * (since + 1)) / warmup : o.lr);
-    const d = o.emaDecay;
+    // EMA warm-up (as in timm/diffusers): early on the average must not be dominated by the zero-output init.
+    const d = Math.min(o.emaDecay, (1 + state.step) / (10 + state.step));
     for (const [k, p] of params) {
       const e = ema.get(k)!;
       for (let i = 0; i < p.length; i++) e[i] = d * e[i]! + (1 - d) * p[i]!;

@@ -1,0 +1,64 @@
+// npm run samples -- [--out models/flux-mini/samples.png] [--steps 24] [--guidance 4] [--json]
+// Renders flux-mini's fixed prompt list into a PNG grid (for the model card) and measures prompt
+// adherence: how often the background colour of a sample is the colour its prompt named.
+
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { FluxMiniBackend } from '../src/model/flux-mini/backend.ts';
+import { nearestColour } from '../src/model/flux-mini/captioner.ts';
+import { borderColour } from '../src/model/eval/similarity.ts';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'models/flux-mini/samples.png' },
+    steps: { type: 'string', default: '24' },
+    guidance: { type: 'string', default: '4' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+export const PROMPTS = [
+  'a cat on a blue background',
+  'a cat on a yellow background',
+  'a dog on a green background',
+  'a red apple on a white background',
+  'a banana on a purple background',
+  'a frog on a pink background',
+  'a pizza on a teal background',
+  'a lion on a orange background',
+  'an elephant on the left, gray background',
+  'a fish at the top, blue background',
+  'a strawberry and a banana on a black background',
+  'a snail on a brown background',
+  'a tulip on a white background',
+  'a turtle on a red background',
+  'a doughnut on a green background',
+  'a whale on a yellow background',
+];
+
+const backend = await FluxMiniBackend.load();
+const tiles: { input: Buffer; left: number; top: number }[] = [];
+let colourHits = 0;
+let colourTotal = 0;
+const t0 = performance.now();
+for (const [i, prompt] of PROMPTS.entries()) {
+  const { image } = await backend.generate({ prompt, width: 128, height: 128, steps: Number(values.steps), guidance: Number(values.guidance), seed: 1000 + i });
+  const named = /(\w+) background/.exec(prompt)?.[1];
+  if (named) {
+    colourTotal++;
+    if (nearestColour(borderColour(image)) === named) colourHits++;
+  }
+  const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  tiles.push({ input: png, left: (i % 4) * 130, top: Math.floor(i / 4) * 130 });
+}
+await sharp({ create: { width: 4 * 130 - 2, height: Math.ceil(PROMPTS.length / 4) * 130 - 2, channels: 3, background: '#ffffff' } })
+  .composite(tiles)
+  .png()
+  .toFile(values.out!);
+const result = {
+  samples: PROMPTS.length,
+  background_colour_accuracy: +(colourHits / colourTotal).toFixed(3),
+  seconds_per_sample: +((performance.now() - t0) / 1000 / PROMPTS.length).toFixed(2),
+  out: values.out,
+};
+console.log(values.json ? JSON.stringify(result) : result);
