@@ -1,6 +1,7 @@
 // AdamW (Loshchilov & Hutter): Adam moments with bias correction and weight decay decoupled from the
-// gradient. Runs in TypeScript over Float32Arrays: for our parameter counts one fused loop costs a
-// few milliseconds per step, less than shipping moments through an extra ONNX Runtime call.
+// gradient, in TypeScript over Float32Arrays. `npm run bench:adamw` compares it with the same update
+// as an ONNX graph: on 4 M parameters the two are within ~20% of each other (the graph's second
+// thread is mostly eaten by copying p, m, v in and out), about 10 ms per step either way.
 
 export interface AdamWOptions {
   lr: number;
