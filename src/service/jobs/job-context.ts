@@ -15,4 +15,6 @@ export interface JobContext {
   signal: AbortSignal;
   /** Called after the task reached a final state, so webhooks go out without waiting for a poll. */
   onFinished(): void;
+  /** Operator log (the server's stderr). */
+  log(msg: string): void;
 }

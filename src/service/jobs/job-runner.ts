@@ -108,6 +108,7 @@ export class JobRunner {
       owner: this.owner,
       signal: controller.signal,
       onFinished: () => this.o.onFinished?.(),
+      log: (msg) => this.o.log?.(msg),
     };
     try {
       if (job.attempts > job.max_attempts) throw new PermanentJobError(`gave up after ${job.max_attempts} attempts`);

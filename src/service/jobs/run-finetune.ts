@@ -32,6 +32,11 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
     const bytes = await blobs.get(job.checkpoint_blob);
     if (bytes) resumeFrom = { step: job.checkpoint_step, bytes };
   }
+  ctx.log(
+    resumeFrom
+      ? `finetune ${ft.id}: resuming from its checkpoint at step ${resumeFrom.step}/${ft.iterations} (attempt ${job.attempts})`
+      : `finetune ${ft.id}: training ${ft.iterations} steps from the start (attempt ${job.attempts})`,
+  );
 
   const progress = throttledProgressWriter(ctx);
   const result = await ctx.backend.train(
