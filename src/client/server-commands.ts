@@ -27,13 +27,13 @@ function configFrom(args: ParsedArgs): ServiceConfig {
  * loadDefaultBackend() in src/model/index.ts. FLUXTUNE_BACKEND_MODULE=<path or URL>#<export> plugs in another
  * (e.g. a remote GPU client).
  */
-async function startBackend(args: ParsedArgs): Promise<ThreadedBackend> {
+async function startBackend(args: ParsedArgs, config: ServiceConfig): Promise<ThreadedBackend> {
   const spec = flagString(args, 'backend') ?? process.env.FLUXTUNE_BACKEND_MODULE;
   const [module, exportName] = spec ? (spec.split('#') as [string, string?]) : [new URL('../model/index.ts', import.meta.url).href, 'loadDefaultBackend'];
   try {
     // FLUXTUNE_BACKEND_ARG: JSON handed to the loader (e.g. a remote worker's address).
     const loaderArg = process.env.FLUXTUNE_BACKEND_ARG ? JSON.parse(process.env.FLUXTUNE_BACKEND_ARG) : undefined;
-    return await ThreadedBackend.start({ module, exportName: exportName ?? 'loadDefaultBackend', loaderArg });
+    return await ThreadedBackend.start({ module, exportName: exportName ?? 'loadDefaultBackend', loaderArg, nice: config.modelNice });
   } catch (err) {
     throw new Error(`the model backend failed to load (${module}#${exportName}): ${(err as Error).message}`);
   }
@@ -45,7 +45,7 @@ function log(msg: string): void {
 
 export async function serve(args: ParsedArgs): Promise<void> {
   const config = configFrom(args);
-  const backend = args.flags.get('worker') === false ? undefined : await startBackend(args);
+  const backend = args.flags.get('worker') === false ? undefined : await startBackend(args, config);
   const server = await createServer({ config, backend, log });
   log(`listening on ${server.url} (region ${config.region}, data ${config.databaseUrl ? 'Postgres' : config.dataDir}, model ${backend?.name ?? 'none: --no-worker'})`);
   log(`API docs: ${server.url}/docs`);
@@ -60,7 +60,7 @@ export async function serve(args: ParsedArgs): Promise<void> {
 
 export async function worker(args: ParsedArgs): Promise<void> {
   const config = configFrom(args);
-  const backend = await startBackend(args);
+  const backend = await startBackend(args, config);
   const w = await startWorker({ config, backend, log });
   log(`worker ${w.runner.owner} claiming jobs (model ${backend.name})`);
   await untilSignal(async () => {

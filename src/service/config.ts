@@ -33,6 +33,8 @@ export interface ServiceConfig {
   resultCacheTtlMs: number;
   /** Size caps for uploaded ZIPs (bytes). */
   maxZipBytes: number;
+  /** Nice value of the model's threads (Linux), so polling stays fast while a finetune trains; 0 = same as the API. */
+  modelNice: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +75,7 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     keyCacheTtlMs: num(env, 'FLUXTUNE_KEY_CACHE_MS', 5_000),
     resultCacheTtlMs: num(env, 'FLUXTUNE_RESULT_CACHE_MS', 100),
     maxZipBytes: num(env, 'FLUXTUNE_MAX_ZIP_MB', 100) * 1024 * 1024,
+    modelNice: Math.max(0, Math.min(19, Math.round(num(env, 'FLUXTUNE_MODEL_NICE', 10)))),
   };
   return { ...base, ...overrides };
 }

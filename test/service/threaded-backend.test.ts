@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { ThreadedBackend } from '../../src/service/jobs/threaded-backend.ts';
 import type { TrainRequest } from '../../src/model/backend.ts';
@@ -67,6 +69,31 @@ describe('ThreadedBackend: the model runs in a worker thread, hooks cross as mes
       await assert.rejects(p, /stop now/);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('ThreadedBackend: model thread priority', () => {
+  const niceOfThreads = () =>
+    readdirSync('/proc/self/task').map((tid) => {
+      // comm may contain spaces and parentheses: the fields after it start at the last ')'.
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+
+  it('lowers the nice value of the model thread only (Linux), leaving the API thread as it was', { skip: !existsSync('/proc/thread-self') && 'no per-thread priorities here' }, async () => {
+    const before = niceOfThreads().filter((n) => n === 7).length;
+    const backend = await ThreadedBackend.start({
+      module: new URL('./support/deterministic-test-backend.ts', import.meta.url).href,
+      exportName: 'loadTestBackend',
+      loaderArg: { steps: 1 },
+      nice: 7,
+    });
+    try {
+      assert.equal(niceOfThreads().filter((n) => n === 7).length, before + 1);
+      assert.equal(getPriority(), 0, 'the main (HTTP) thread keeps its priority');
+    } finally {
+      await backend.close();
     }
   });
 });

@@ -9,6 +9,8 @@ export interface ThreadedBackendOptions {
   exportName: string;
   /** Passed to the loader, e.g. a test double's settings. */
   loaderArg?: unknown;
+  /** Nice value (0–19) of the model thread and the compute threads it starts (Linux); 0/absent = unchanged. */
+  nice?: number;
 }
 
 interface Pending {
@@ -37,7 +39,7 @@ export class ThreadedBackend implements ModelBackend {
 
   static async start(o: ThreadedBackendOptions): Promise<ThreadedBackend> {
     const worker = new Worker(new URL('./thread-bootstrap.mjs', import.meta.url), {
-      workerData: { entry: new URL('./backend-thread.ts', import.meta.url).href, module: o.module, exportName: o.exportName, loaderArg: o.loaderArg },
+      workerData: { entry: new URL('./backend-thread.ts', import.meta.url).href, module: o.module, exportName: o.exportName, loaderArg: o.loaderArg, nice: o.nice },
     });
     const backend = new ThreadedBackend(worker);
     backend.name = await new Promise<string>((resolve, reject) => {
