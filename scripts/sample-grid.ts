@@ -14,6 +14,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '24' },
     guidance: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
+    /** Overrides the config's schedule shift μ at 256 tokens (for trying schedules). */
+    shift: { type: 'string' },
   },
 });
 
@@ -37,6 +39,7 @@ export const PROMPTS = [
 ];
 
 const backend = await FluxMiniBackend.load();
+if (values.shift !== undefined) backend.config.sampling.base_shift = Number(values.shift);
 const tiles: { input: Buffer; left: number; top: number }[] = [];
 let colourHits = 0;
 let colourTotal = 0;

@@ -13,7 +13,7 @@ import { readLora } from '../lora/files.ts';
 import { type Lora, blockLinears } from '../lora/lora.ts';
 import { seededNoise } from '../sampling/noise.ts';
 import { sample } from '../sampling/sampler.ts';
-import { type FluxMiniConfig, MODEL_DIR, loadFluxMiniConfig } from './config.ts';
+import { type FluxMiniConfig, MODEL_DIR, loadFluxMiniConfig, scheduleShift } from './config.ts';
 import { finetune } from './finetune.ts';
 import { captionImages } from './captioner.ts';
 import { TextEncoderSession } from './text-session.ts';
@@ -97,6 +97,7 @@ export class FluxMiniBackend implements ModelBackend {
       imgIds: imageIds(grid),
       noise: seededNoise(req.seed, tokens * channels),
       steps: req.steps,
+      schedule: scheduleShift(this.config),
       lora: applied ? { lora: applied, strength: req.lora?.strength ?? 1 } : undefined,
       init,
       signal: req.signal,

@@ -9,7 +9,12 @@ export interface FluxMiniConfig {
   flux: FluxParams;
   text_encoder: TextEncoderConfig;
   codec: { type: 'patches'; patch: number; native_size: number; low_size: number };
-  sampling: { steps: number; guidance: number };
+  /**
+   * `base_shift`/`max_shift`: μ of the time shift at 256 and 4096 image tokens (BFL: 0.5, 1.15).
+   * Pixel patches carry far more redundant signal than VAE latents, so flux-mini shifts harder
+   * toward noise; training draws t with the same shift so it spends its steps where sampling does.
+   */
+  sampling: { steps: number; guidance: number; base_shift?: number; max_shift?: number; timestep_uniform?: number };
   /** The API's learning rates are FLUX.1-sized (width 3072); flux-mini multiplies them by this (μP-style width ratio). */
   finetune?: { lr_scale: number };
 }
@@ -23,4 +28,14 @@ export function loadFluxMiniConfig(path: URL | string = new URL('config.json', M
 
 export function textTokens(c: FluxMiniConfig): number {
   return c.text_encoder.max_bytes / c.text_encoder.merge;
+}
+
+/** The schedule shift flux-mini samples with. */
+export function scheduleShift(c: FluxMiniConfig): { baseShift: number; maxShift: number } {
+  return { baseShift: c.sampling.base_shift ?? 0.5, maxShift: c.sampling.max_shift ?? 1.15 };
+}
+
+/** How training (pretraining and finetuning alike) draws t: the sampler's shift plus a uniform share. */
+export function trainingTimesteps(c: FluxMiniConfig): { baseShift: number; maxShift: number; uniform: number } {
+  return { ...scheduleShift(c), uniform: c.sampling.timestep_uniform ?? 0 };
 }

@@ -20,7 +20,7 @@ import { type Lora, type LoraModule, blockLinears } from '../lora/lora.ts';
 import type { Tensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch, learningRate } from '../train/flow.ts';
-import { type FluxMiniConfig, textTokens } from './config.ts';
+import { type FluxMiniConfig, textTokens, trainingTimesteps } from './config.ts';
 import type { TextEncoderSession } from './text-session.ts';
 
 export interface FinetuneContext {
@@ -148,7 +148,7 @@ export async function finetune(
     if (hooks.signal?.aborted) throw abortError();
     const stage = stages[step % stages.length]!;
     const picks = Array.from({ length: batch }, () => rng.int(req.examples.length));
-    const flow = flowBatch(rng, picks.map((i) => stage.x0[i]!), stage.grid.rows * stage.grid.cols);
+    const flow = flowBatch(rng, picks.map((i) => stage.x0[i]!), stage.grid.rows * stage.grid.cols, trainingTimesteps(c));
     const txt: number[] = [];
     const y: number[] = [];
     for (const i of picks) {

@@ -17,7 +17,7 @@ import { imageIds } from '../codec/patches.ts';
 import { FLUX_INPUT } from '../flux/build.ts';
 import { jointIds } from '../flux/feeds.ts';
 import { ropeTables } from '../flux/rope.ts';
-import { type FluxMiniConfig, textTokens } from '../flux-mini/config.ts';
+import { type FluxMiniConfig, textTokens, trainingTimesteps } from '../flux-mini/config.ts';
 import { IDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
 import { initialWeight } from '../flux-mini/init.ts';
 import { readTensors, writeTensors } from '../tensors.ts';
@@ -176,7 +176,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
       maxBytes: c.text_encoder.max_bytes,
       captionDropout: 0.1,
     });
-    const flow = flowBatch(rng, batch.x0, res.tokens);
+    const flow = flowBatch(rng, batch.x0, res.tokens, trainingTimesteps(c));
     const out = await res.session.run({
       ...Object.fromEntries(params),
       [IDS_INPUT]: batch.ids,

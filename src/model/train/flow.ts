@@ -17,9 +17,20 @@ export function timeShift(mu: number, t: number): number {
   return Math.exp(mu) / (Math.exp(mu) + (1 / t - 1));
 }
 
-export function sampleTimestep(rng: Rng, imageTokens: number): number {
-  const u = 1 / (1 + Math.exp(-rng.normal()));
-  return timeShift(shiftMu(imageTokens), u);
+export interface TimestepOptions {
+  /** μ at 256 and 4096 image tokens (BFL's 0.5 and 1.15 by default). */
+  baseShift?: number;
+  maxShift?: number;
+  /**
+   * Share of t drawn uniformly instead of logit-normal (SD3 mixes them too): logit-normal alone
+   * almost never draws t ≈ 1, yet the sampler's first steps all happen there.
+   */
+  uniform?: number;
+}
+
+export function sampleTimestep(rng: Rng, imageTokens: number, o: TimestepOptions = {}): number {
+  const u = o.uniform && rng.uniform() < o.uniform ? rng.uniform() : 1 / (1 + Math.exp(-rng.normal()));
+  return timeShift(shiftMu(imageTokens, o.baseShift, o.maxShift), u);
 }
 
 export interface FlowBatch {
@@ -31,13 +42,15 @@ export interface FlowBatch {
 }
 
 /** Builds one batch from clean token tensors (each [L·C]); `t` may be forced for evaluation. */
-export function flowBatch(rng: Rng, x0s: readonly Float32Array[], imageTokens: number, t?: readonly number[]): FlowBatch {
+export function flowBatch(rng: Rng, x0s: readonly Float32Array[], imageTokens: number, t?: readonly number[] | TimestepOptions): FlowBatch {
+  const forced = Array.isArray(t) ? (t as readonly number[]) : undefined;
+  const options = forced ? {} : ((t ?? {}) as TimestepOptions);
   const n = x0s[0]!.length;
   const xt = new Float32Array(x0s.length * n);
   const target = new Float32Array(x0s.length * n);
   const ts = new Float32Array(x0s.length);
   x0s.forEach((x0, b) => {
-    const tb = t ? t[b]! : sampleTimestep(rng, imageTokens);
+    const tb = forced ? forced[b]! : sampleTimestep(rng, imageTokens, options);
     ts[b] = tb;
     for (let i = 0; i < n; i++) {
       const e = rng.normal();
