@@ -97,11 +97,12 @@ const MIGRATIONS: { version: number; sql: string }[] = [
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export async function migrate(db: Db): Promise<void> {
-  await db.query(`create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now())`);
   for (const m of MIGRATIONS) {
     await db.transaction(async (tx) => {
       // Several processes may start together on one Postgres: the advisory lock makes them take turns.
+      // It is taken before `create table if not exists`, which is not safe against a concurrent create.
       await tx.query(`select pg_advisory_xact_lock(7412001)`);
+      await tx.query(`create table if not exists schema_migrations (version integer primary key, applied_at timestamptz not null default now())`);
       const done = await tx.query(`select 1 from schema_migrations where version = $1`, [m.version]);
       if (done.rows.length > 0) return;
       await tx.exec(m.sql);

@@ -4,6 +4,9 @@ import type { Db, QueryResult, Queryable } from './db.ts';
 /** Shared Postgres for scale-out: several servers and `fluxtune worker` processes on one database. */
 export async function openPostgresDb(connectionString: string): Promise<Db> {
   const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle connection that the server drops (restart, failover, idle timeout) is removed by the pool
+  // and the next query opens a new one; unhandled, this 'error' event would crash the process.
+  pool.on('error', () => {});
   // Fail at start, not at the first request, when the URL is wrong.
   const probe = await pool.connect();
   probe.release();
@@ -22,6 +25,13 @@ export async function openPostgresDb(connectionString: string): Promise<Db> {
     exec: wrap(pool).exec,
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: a dropped connection would be an unhandled 'error'.
+      // The pending query rejects anyway; the broken client is then destroyed rather than pooled.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn(wrap(client));
@@ -31,7 +41,8 @@ export async function openPostgresDb(connectionString: string): Promise<Db> {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(broken);
       }
     },
     close: () => pool.end(),

@@ -44,11 +44,24 @@ export interface TestServer extends RunningServer {
 }
 
 export async function startTestServer(
-  opts: { backend?: ModelBackend; env?: Record<string, string>; config?: Partial<ServiceConfig>; dataDir?: string } = {},
+  opts: {
+    backend?: ModelBackend;
+    env?: Record<string, string>;
+    config?: Partial<ServiceConfig>;
+    dataDir?: string;
+    /** A Postgres DATABASE_URL instead of embedded PGlite; the data dir then holds only blobs. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestServer> {
-  const dataDir = opts.dataDir ?? (await freshDataDir());
+  const dataDir = opts.dataDir ?? (opts.databaseUrl ? await mkdtemp(join(tmpdir(), 'fluxtune-test-')) : await freshDataDir());
   const config = configFromEnv(
-    { FLUXTUNE_DATA_DIR: dataDir, FLUXTUNE_API_KEY: KEY_A, FLUXTUNE_WEBHOOK_ALLOW_PRIVATE: '1', ...opts.env },
+    {
+      FLUXTUNE_DATA_DIR: dataDir,
+      FLUXTUNE_API_KEY: KEY_A,
+      FLUXTUNE_WEBHOOK_ALLOW_PRIVATE: '1',
+      ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+      ...opts.env,
+    },
     { host: '127.0.0.1', port: 0, leaseMs: 2_000, jobRetryBackoffMs: 50, webhookBackoffMs: 50, keyCacheTtlMs: 100, ...opts.config },
   );
   const server = await createServer({ config, backend: opts.backend });
