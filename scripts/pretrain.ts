@@ -15,6 +15,8 @@ const { values } = parseArgs({
     'checkpoint-every': { type: 'string', default: '250' },
     checkpoint: { type: 'string', default: 'data/pretrain/flux-mini.ckpt.safetensors' },
     'reset-ema': { type: 'boolean', default: false },
+    // 3 (two 64 px batches per 128 px one) until step ~5000, then 2: samples at the native size lagged.
+    'high-every': { type: 'string', default: '2' },
   },
 });
 
@@ -28,6 +30,7 @@ await pretrain({
   deadline: Date.now() + Number(values.hours) * 3600_000,
   checkpointEvery: Number(values['checkpoint-every']),
   emaDecay: 0.999,
+  highEvery: Number(values['high-every']),
   resetEma: values['reset-ema'],
   threads: values.threads ? Number(values.threads) : undefined,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),

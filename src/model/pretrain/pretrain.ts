@@ -43,6 +43,8 @@ export interface PretrainOptions {
   deadline: number;
   checkpointEvery: number;
   emaDecay: number;
+  /** Every n-th step is a native-resolution batch, the rest are low-resolution ones. */
+  highEvery: number;
   /** Restart the EMA from the current weights. */
   resetEma?: boolean;
   threads?: number;
@@ -168,7 +170,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   let windowStart = performance.now();
   while (state.step < o.maxSteps && Date.now() < o.deadline) {
     const t0 = performance.now();
-    const res = state.step % 3 === 2 ? high : low;
+    const res = state.step % o.highEvery === o.highEvery - 1 ? high : low;
     const batch = sceneBatch(rng, sprites, names, {
       batch: res.batch,
       size: res.size,
