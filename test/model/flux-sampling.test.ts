@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FluxRunner } from '../../src/model/flux/runner.ts';
-import { denoise, guide } from '../../src/model/sampling/denoise.ts';
+import { denoise, guide, rescaleGuided } from '../../src/model/sampling/denoise.ts';
 import { img2imgStart } from '../../src/model/sampling/img2img.ts';
 import { seededNoise } from '../../src/model/sampling/noise.ts';
 import { sample } from '../../src/model/sampling/sampler.ts';
@@ -92,6 +92,15 @@ describe('sampler pieces', () => {
     const out = await denoise(async (x) => new Float64Array(x.length).fill(2), Float64Array.of(1, -1), [1, 0.7, 0.2, 0]);
     assert.deepEqual(Array.from(out), [-1, -3]);
     assert.deepEqual(Array.from(guide([3, 1], [1, 1], 2.5)), [6, 1]);
+  });
+
+  it('guidance rescale matches the guided std to the conditional one per sample, mixed by φ', () => {
+    const cond = [1, -1, 2, -2];
+    const guided = Float64Array.of(4, -4, 2, -2); // sample 0 has 4× the cond std, sample 1 the same
+    assert.deepEqual(Array.from(rescaleGuided(Float64Array.from(guided), cond, 2, 1)), [1, -1, 2, -2]);
+    // φ = 0.5: factor 0.5·(1/4) + 0.5 = 0.625 for sample 0, 1 for sample 1.
+    assert.deepEqual(Array.from(rescaleGuided(Float64Array.from(guided), cond, 2, 0.5)), [2.5, -2.5, 2, -2]);
+    assert.deepEqual(Array.from(rescaleGuided(Float64Array.from(guided), cond, 2, 0)), Array.from(guided));
   });
 
   it('CFG runs cond and uncond as one batch; scale 1 equals the conditional model alone', async () => {

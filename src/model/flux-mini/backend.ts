@@ -93,7 +93,7 @@ export class FluxMiniBackend implements ModelBackend {
     const x = await sample({
       runner,
       cond,
-      cfg: { scale: req.guidance, uncond },
+      cfg: { scale: req.guidance, uncond, rescale: this.config.sampling.cfg_rescale ?? 0 },
       imgIds: imageIds(grid),
       noise: seededNoise(req.seed, tokens * channels),
       steps: req.steps,

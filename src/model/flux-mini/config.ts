@@ -14,7 +14,15 @@ export interface FluxMiniConfig {
    * Pixel patches carry far more redundant signal than VAE latents, so flux-mini shifts harder
    * toward noise; training draws t with the same shift so it spends its steps where sampling does.
    */
-  sampling: { steps: number; guidance: number; base_shift?: number; max_shift?: number; timestep_uniform?: number };
+  sampling: {
+    steps: number;
+    guidance: number;
+    base_shift?: number;
+    max_shift?: number;
+    timestep_uniform?: number;
+    /** Guidance rescale φ (see sampling/denoise.ts); 0 or absent = plain CFG. */
+    cfg_rescale?: number;
+  };
   /** The API's learning rates are FLUX.1-sized (width 3072); flux-mini multiplies them by this (μP-style width ratio). */
   finetune?: { lr_scale: number };
 }

@@ -34,3 +34,30 @@ export function guide(cond: ArrayLike<number>, uncond: ArrayLike<number>, scale:
   for (let i = 0; i < out.length; i++) out[i] = uncond[i]! + scale * (cond[i]! - uncond[i]!);
   return out;
 }
+
+/**
+ * Guidance rescale (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps Are
+ * Flawed", §3.4): the guided prediction is scaled, per sample, to the standard deviation of the
+ * conditional one and mixed back by `phi`. Without it a large scale over- or under-removes noise
+ * wherever cond and uncond disagree on how much noise there is (flux-mini left grey backgrounds noisy).
+ */
+export function rescaleGuided(guided: Float64Array, cond: ArrayLike<number>, samples: number, phi: number): Float64Array {
+  if (phi === 0) return guided;
+  const per = guided.length / samples;
+  if (!Number.isInteger(per)) throw new Error(`rescaleGuided: ${guided.length} values do not split into ${samples} samples`);
+  const std = (a: ArrayLike<number>, from: number) => {
+    let mean = 0;
+    for (let i = from; i < from + per; i++) mean += a[i]!;
+    mean /= per;
+    let sq = 0;
+    for (let i = from; i < from + per; i++) sq += (a[i]! - mean) ** 2;
+    return Math.sqrt(sq / per);
+  };
+  for (let b = 0; b < samples; b++) {
+    const from = b * per;
+    const sg = std(guided, from);
+    const factor = sg > 0 ? phi * (std(cond, from) / sg) + (1 - phi) : 1;
+    for (let i = from; i < from + per; i++) guided[i]! *= factor;
+  }
+  return guided;
+}

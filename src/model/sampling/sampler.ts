@@ -4,7 +4,7 @@
 
 import type { FluxRunner, AppliedLora } from '../flux/runner.ts';
 import type { FloatArray } from '../tensors.ts';
-import { type DenoiseOptions, type VelocityFn, denoise, guide } from './denoise.ts';
+import { type DenoiseOptions, type VelocityFn, denoise, guide, rescaleGuided } from './denoise.ts';
 import { img2imgStart } from './img2img.ts';
 import { getSchedule, type ScheduleOptions } from './schedule.ts';
 
@@ -25,7 +25,7 @@ export interface SampleRequest extends DenoiseOptions {
   noise: FloatArray;
   steps: number;
   /** Classifier-free guidance scale with `uncond` (e.g. the empty caption's encoding). */
-  cfg?: { scale: number; uncond: TextConditioning };
+  cfg?: { scale: number; uncond: TextConditioning; /** guidance rescale φ (0 = plain CFG) */ rescale?: number };
   /** Distilled guidance value, for configs with guidance_embed. */
   guidance?: number;
   lora?: AppliedLora;
@@ -68,7 +68,8 @@ export async function sample(req: SampleRequest): Promise<FloatArray> {
     const pred = await runner.forward({ img: cfg ? twice(x) : x, imgIds, txt, y, timesteps: full(t), guidance }, req.lora);
     if (!cfg) return pred;
     const half = pred.length / 2;
-    return guide(pred.subarray(0, half), pred.subarray(half), cfg.scale);
+    const cond = pred.subarray(0, half);
+    return rescaleGuided(guide(cond, pred.subarray(half), cfg.scale), cond, B, cfg.rescale ?? 0);
   };
 
   let timesteps = getSchedule(req.steps, imgTokens, req.schedule);
