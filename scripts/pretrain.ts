@@ -1,4 +1,4 @@
-// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2]
+// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2] [--high-every 2] [--decay-minutes 0]
 // Pretrains (or resumes) flux-mini; see src/model/pretrain/pretrain.ts and models/flux-mini/MODEL_CARD.md.
 
 import { parseArgs } from 'node:util';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'reset-ema': { type: 'boolean', default: false },
     // 3 (two 64 px batches per 128 px one) until step ~5000, then 2: samples at the native size lagged.
     'high-every': { type: 'string', default: '2' },
+    // the last minutes of a run anneal the learning rate to 10% (warmup-stable-decay)
+    'decay-minutes': { type: 'string', default: '0' },
   },
 });
 
@@ -31,6 +33,7 @@ await pretrain({
   checkpointEvery: Number(values['checkpoint-every']),
   emaDecay: 0.999,
   highEvery: Number(values['high-every']),
+  decayMs: Number(values['decay-minutes']) * 60_000,
   resetEma: values['reset-ema'],
   threads: values.threads ? Number(values.threads) : undefined,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),

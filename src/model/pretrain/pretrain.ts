@@ -45,10 +45,22 @@ export interface PretrainOptions {
   emaDecay: number;
   /** Every n-th step is a native-resolution batch, the rest are low-resolution ones. */
   highEvery: number;
+  /**
+   * Warmup-stable-decay: over this many final milliseconds before the deadline the learning rate
+   * falls linearly to 10%. Runs end by the clock, so the decay is timed by it too (0 = constant).
+   */
+  decayMs?: number;
   /** Restart the EMA from the current weights. */
   resetEma?: boolean;
   threads?: number;
   log: (line: string) => void;
+}
+
+function learningRateAt(o: PretrainOptions, since: number, warmup: number): number {
+  if (since < warmup) return (o.lr * (since + 1)) / warmup;
+  if (!o.decayMs) return o.lr;
+  const left = Math.max(0, o.deadline - Date.now());
+  return o.lr * (0.1 + 0.9 * Math.min(1, left / o.decayMs));
 }
 
 export interface PretrainState {
@@ -193,7 +205,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     const grads: Record<string, Float32Array> = {};
     for (const k of res.keys) grads[k] = out[`grad.${k}`] as Float32Array;
     const since = state.step - startStep;
-    opt.step(grads, since < warmup ? (o.lr * (since + 1)) / warmup : o.lr);
+    opt.step(grads, learningRateAt(o, since, warmup));
     // EMA warm-up (as in timm/diffusers): early on the average must not be dominated by the zero-output init.
     const d = Math.min(o.emaDecay, (1 + state.step) / (10 + state.step));
     for (const [k, p] of params) {
