@@ -10,7 +10,7 @@ import { FluxMiniBackend } from '../src/model/flux-mini/backend.ts';
 import { nearestColour } from '../src/model/flux-mini/captioner.ts';
 import { borderColour, nearestNeighbourSimilarity } from '../src/model/eval/similarity.ts';
 import { HELD_OUT, listConcepts, loadSprites, renderScene } from '../src/model/pretrain/scenes.ts';
-import { parseArgs } from './lib/timing.ts';
+import { parseArgs, peakRssMiB } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const conceptCount = Number(args['concepts'] ?? 3);
@@ -104,6 +104,8 @@ const result = {
   rises_with_strength: perConcept.every((c) => c.rises_with_strength),
   colour_adherence_finetuned: mean(perConcept.map((c) => c.colour_adherence_finetuned)),
   train_seconds_mean: mean(perConcept.map((c) => c.train_seconds)),
+  /** the whole process: base model, training sessions and sampling runners (DESIGN.md §6: ≤ 2 GiB) */
+  peak_rss_mib: Math.round(peakRssMiB()),
   per_concept: perConcept,
 };
 console.log(args['json'] ? JSON.stringify(result) : JSON.stringify(result, null, 2));
