@@ -108,6 +108,8 @@ function atomicWrite(path: string, bytes: Uint8Array | string): void {
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
+  if (!Number.isInteger(o.highEvery) || o.highEvery < 1) throw new Error(`pretrain: highEvery must be a positive integer, got ${o.highEvery}`);
+  if (o.decayMs !== undefined && !(o.decayMs >= 0)) throw new Error(`pretrain: decayMs must be ≥ 0, got ${o.decayMs}`);
   const c = o.config;
   const concepts = listConcepts().filter((x) => PRETRAIN_CATEGORIES.includes(x.category) && !HELD_OUT.includes(x.name));
   const sprites = await loadSprites(concepts);
