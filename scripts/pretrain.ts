@@ -1,4 +1,4 @@
-// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2] [--high-every 2] [--decay-minutes 0]
+// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2] [--high-every 2] [--decay-minutes 0] [--reinit <key prefix>]…
 // Pretrains (or resumes) flux-mini; see src/model/pretrain/pretrain.ts and models/flux-mini/MODEL_CARD.md.
 
 import { parseArgs } from 'node:util';
@@ -15,6 +15,8 @@ const { values } = parseArgs({
     'checkpoint-every': { type: 'string', default: '250' },
     checkpoint: { type: 'string', default: 'data/pretrain/flux-mini.ckpt.safetensors' },
     'reset-ema': { type: 'boolean', default: false },
+    // re-initialise parameters by key prefix, e.g. --reinit final_layer.linear (new prediction target)
+    reinit: { type: 'string', multiple: true, default: [] },
     // 3 (two 64 px batches per 128 px one) until step ~5000, then 2: samples at the native size lagged.
     'high-every': { type: 'string', default: '2' },
     // the last minutes of a run anneal the learning rate to 10% (warmup-stable-decay)
@@ -35,6 +37,7 @@ await pretrain({
   highEvery: Number(values['high-every']),
   decayMs: Number(values['decay-minutes']) * 60_000,
   resetEma: values['reset-ema'],
+  reinit: values.reinit,
   threads: values.threads ? Number(values.threads) : undefined,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });

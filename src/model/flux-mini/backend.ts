@@ -62,6 +62,7 @@ export class FluxMiniBackend implements ModelBackend {
         weights: this.weights.flux,
         shape: { batch, imgTokens: grid.rows * grid.cols, txtTokens: this.config.text_encoder.max_bytes / this.config.text_encoder.merge },
         lora: INFERENCE_LORA,
+        prediction: this.config.prediction,
         threads: this.threads,
       });
       this.runners.set(key, r);

@@ -2,11 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import { type FluxParams, parseFluxParams } from '../flux/config.ts';
+import { type Prediction, parsePrediction } from '../flux/prediction.ts';
 import type { TextEncoderConfig } from '../text/encoder.ts';
 
 export interface FluxMiniConfig {
   name: string;
   flux: FluxParams;
+  /** What the transformer's last layer predicts (flux/prediction.ts); absent = BFL's velocity. */
+  prediction: Prediction;
   text_encoder: TextEncoderConfig;
   codec: { type: 'patches'; patch: number; native_size: number; low_size: number };
   /**
@@ -31,7 +34,7 @@ export const MODEL_DIR = new URL('../../../models/flux-mini/', import.meta.url);
 
 export function loadFluxMiniConfig(path: URL | string = new URL('config.json', MODEL_DIR)): FluxMiniConfig {
   const json = JSON.parse(readFileSync(path, 'utf8')) as FluxMiniConfig;
-  return { ...json, flux: parseFluxParams(json.flux) };
+  return { ...json, flux: parseFluxParams(json.flux), prediction: parsePrediction(json.prediction) };
 }
 
 export function textTokens(c: FluxMiniConfig): number {

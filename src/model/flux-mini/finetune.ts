@@ -103,6 +103,7 @@ export async function finetune(
     const graph = buildFluxTrainingGraph(c.flux, shape, {
       lora: loraSpec,
       trainable: lora ? undefined : isBlockWeight,
+      prediction: c.prediction,
     });
     const frozen = frozenWeights(graph.flux.store.params, ctx.weights, (k) => !graph.trainable.has(k));
     const session = await Session.create({ outputs: graph.outputs, frozen, threads: ctx.threads });

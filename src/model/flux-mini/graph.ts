@@ -7,6 +7,7 @@ import { FLUX_INPUT } from '../flux/build.ts';
 import { fluxDims } from '../flux/config.ts';
 import { Flux } from '../flux/model.ts';
 import { ParamStore } from '../flux/params.ts';
+import { velocityOutput } from '../flux/prediction.ts';
 import { TextEncoder } from '../text/encoder.ts';
 import { type FluxMiniConfig, textTokens } from './config.ts';
 
@@ -26,12 +27,15 @@ export function buildJointGraph(c: FluxMiniConfig, batch: number, imgTokens: num
   const { txt, y } = new TextEncoder(c.text_encoder, (k, s) => store.param(k, s)).forward(ids);
   const D = fluxDims(c.flux).headDim;
   const L = textTokens(c) + imgTokens;
-  const out = new Flux(c.flux, store).forward({
-    img: g.input(FLUX_INPUT.img, [batch, imgTokens, c.flux.in_channels]),
+  const img = g.input(FLUX_INPUT.img, [batch, imgTokens, c.flux.in_channels]);
+  const timesteps = g.input(FLUX_INPUT.timesteps, [batch]);
+  const raw = new Flux(c.flux, store).forward({
+    img,
     txt,
     y,
-    timesteps: g.input(FLUX_INPUT.timesteps, [batch]),
+    timesteps,
     pe: { cos: g.input(FLUX_INPUT.peCos, [batch, L, 1, D]), sin: g.input(FLUX_INPUT.peSin, [batch, L, 1, D]) },
   });
+  const out = velocityOutput(c.prediction, raw, img, timesteps);
   return { graph: g, store, ids, out };
 }

@@ -9,6 +9,7 @@ import type { PositionEmbedding } from './attention.ts';
 import { type FluxParams, fluxDims } from './config.ts';
 import { Flux } from './model.ts';
 import { type LoraSpec, ParamStore } from './params.ts';
+import { type Prediction, VELOCITY, velocityOutput } from './prediction.ts';
 
 export interface FluxShape {
   batch: number;
@@ -41,6 +42,8 @@ export interface FluxGraph {
 export interface BuildOptions {
   dtype?: DType;
   lora?: LoraSpec;
+  /** What the last layer predicts (the graph's output is always the velocity); BFL's: velocity. */
+  prediction?: Prediction;
 }
 
 export function buildFluxGraph(params: FluxParams, shape: FluxShape, opts: BuildOptions = {}): FluxGraph {
@@ -61,6 +64,6 @@ export function buildFluxGraph(params: FluxParams, shape: FluxShape, opts: Build
     },
   };
   const model = new Flux(params, store);
-  const out = model.forward(inputs);
+  const out = velocityOutput(opts.prediction ?? VELOCITY, model.forward(inputs), inputs.img, inputs.timesteps);
   return { params, shape, dtype, graph, store, model, inputs, out };
 }

@@ -11,6 +11,7 @@ import { type FluxGraph, type FluxShape, buildFluxGraph } from './build.ts';
 import type { FluxParams } from './config.ts';
 import { type FluxBatch, fluxFeeds } from './feeds.ts';
 import type { LoraSpec } from './params.ts';
+import type { Prediction } from './prediction.ts';
 import { frozenWeights } from './weights.ts';
 
 export interface RunnerOptions {
@@ -20,6 +21,7 @@ export interface RunnerOptions {
   dtype?: DType;
   /** Build LoRA branches on these Linears (fed at run time). */
   lora?: LoraSpec;
+  prediction?: Prediction;
   threads?: number;
 }
 
@@ -35,7 +37,7 @@ export class FluxRunner {
   ) {}
 
   static async create(o: RunnerOptions): Promise<FluxRunner> {
-    const flux = buildFluxGraph(o.params, o.shape, { dtype: o.dtype, lora: o.lora });
+    const flux = buildFluxGraph(o.params, o.shape, { dtype: o.dtype, lora: o.lora, prediction: o.prediction });
     const session = await Session.create({
       outputs: { out: flux.out },
       frozen: frozenWeights(flux.store.params, o.weights),

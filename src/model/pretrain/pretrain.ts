@@ -50,8 +50,13 @@ export interface PretrainOptions {
    * falls linearly to 10%. Runs end by the clock, so the decay is timed by it too (0 = constant).
    */
   decayMs?: number;
-  /** Restart the EMA from the current weights. */
+  /** Restart the EMA from the current weights (its warm-up counts from this run's first step). */
   resetEma?: boolean;
+  /**
+   * Re-initialise the parameters whose keys start with one of these prefixes (after resuming) and
+   * restart the EMA and the optimiser: e.g. `final_layer.linear` when the prediction target changes.
+   */
+  reinit?: readonly string[];
   threads?: number;
   log: (line: string) => void;
 }
@@ -154,7 +159,17 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     o.log(`initialised ${shapes.size} tensors from seed ${o.seed}`);
   }
   for (const k of shapes.keys()) if (!params.has(k)) throw new Error(`pretrain: no weights for ${k}`);
-  if (ema.size === 0 || o.resetEma) ema = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
+  const reinit = o.reinit ?? [];
+  if (reinit.length > 0) {
+    const fresh = new Rng(o.seed + state.step);
+    const keys = [...shapes.keys()].filter((k) => reinit.some((p) => k.startsWith(p)));
+    if (keys.length === 0) throw new Error(`pretrain: no parameter matches ${reinit.join(', ')}`);
+    for (const k of keys) params.set(k, initialWeight(k, shapes.get(k)!, fresh));
+    adamState = undefined;
+    o.log(`re-initialised ${keys.join(', ')}; fresh optimizer state and EMA`);
+  }
+  const restartEma = ema.size === 0 || o.resetEma === true || reinit.length > 0;
+  if (restartEma) ema = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
   const paramCount = [...params.values()].reduce((n, v) => n + v.length, 0);
   o.log(`flux-mini: ${(paramCount / 1e6).toFixed(2)} M parameters, ${concepts.length} concepts`);
 
@@ -162,6 +177,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   if (adamState) opt.load(adamState);
   const warmup = adamState ? 0 : 300;
   const startStep = state.step;
+  const emaStart = restartEma ? startStep : 0;
 
   const checkpoint = () => {
     mkdirSync(dirname(o.checkpointPath), { recursive: true });
@@ -209,7 +225,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     const since = state.step - startStep;
     opt.step(grads, learningRateAt(o, since, warmup));
     // EMA warm-up (as in timm/diffusers): early on the average must not be dominated by the zero-output init.
-    const d = Math.min(o.emaDecay, (1 + state.step) / (10 + state.step));
+    const e0 = state.step - emaStart;
+    const d = Math.min(o.emaDecay, (1 + e0) / (10 + e0));
     for (const [k, p] of params) {
       const e = ema.get(k)!;
       for (let i = 0; i < p.length; i++) e[i] = d * e[i]! + (1 - d) * p[i]!;
