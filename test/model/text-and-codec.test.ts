@@ -7,7 +7,7 @@ import { Rng } from '../../src/engine/rng.ts';
 import { Session } from '../../src/engine/session.ts';
 import { bucketFor, imageIds, imageToTokens, tokensToImage } from '../../src/model/codec/patches.ts';
 import { TextEncoder, textEncoderShapes } from '../../src/model/text/encoder.ts';
-import { BOS, EOS, PAD, detokenize, tokenize } from '../../src/model/text/tokenizer.ts';
+import { BOS, EOS, PAD, detokenize, tokenize, wordIds } from '../../src/model/text/tokenizer.ts';
 
 describe('byte tokenizer', () => {
   it('encodes any trigger word and round-trips', () => {
@@ -24,6 +24,28 @@ describe('byte tokenizer', () => {
     const ids = tokenize('x'.repeat(100), 16);
     assert.equal(ids.length, 16);
     assert.equal(ids[15], EOS);
+  });
+});
+
+describe('word buckets', () => {
+  it('give every byte of a word the bucket of its word, aligned with tokenize, case-folded', () => {
+    const w = wordIds('a Cat, on blue', 20, 4096);
+    // positions: BOS, a, ' ', C, a, t, ',', ' ', o, n, ' ', b, l, u, e, EOS, PAD…
+    assert.equal(w[0], 0);
+    assert.ok(w[1]! > 0 && w[3]! > 0 && w[8]! > 0 && w[11]! > 0);
+    assert.equal(w[2], 0);
+    assert.equal(w[6], 0);
+    assert.equal(w[15], 0);
+    assert.ok(w[3] === w[4] && w[4] === w[5]);
+    assert.notEqual(w[3], w[11]);
+    assert.equal(wordIds('cat', 8, 4096)[1], w[3]);
+    assert.equal(wordIds("t-rex's", 12, 4096)[1], wordIds("t-rex's", 12, 4096)[7]);
+    for (const v of wordIds('ñandú 🐧 TOK sks', 40, 64)) assert.ok(v >= 0 && v < 64);
+  });
+
+  it('keep a truncated word on its full-word bucket', () => {
+    assert.equal(wordIds('xx elephant', 8, 4096)[4], wordIds('elephant', 16, 4096)[1]);
+    assert.throws(() => wordIds('a', 4, 1), /buckets/);
   });
 });
 

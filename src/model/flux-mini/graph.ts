@@ -12,11 +12,13 @@ import { TextEncoder } from '../text/encoder.ts';
 import { type FluxMiniConfig, textTokens } from './config.ts';
 
 export const IDS_INPUT = 'ids';
+export const WORDS_INPUT = 'words';
 
 export interface JointGraph {
   graph: Graph;
   store: ParamStore;
   ids: Value;
+  words?: Value;
   out: Value;
 }
 
@@ -24,7 +26,8 @@ export function buildJointGraph(c: FluxMiniConfig, batch: number, imgTokens: num
   const g = new Graph();
   const store = new ParamStore(g, 'float32');
   const ids = g.input(IDS_INPUT, [batch, c.text_encoder.max_bytes], 'int64');
-  const { txt, y } = new TextEncoder(c.text_encoder, (k, s) => store.param(k, s)).forward(ids);
+  const words = c.text_encoder.word_buckets ? g.input(WORDS_INPUT, [batch, c.text_encoder.max_bytes], 'int64') : undefined;
+  const { txt, y } = new TextEncoder(c.text_encoder, (k, s) => store.param(k, s)).forward(ids, words);
   const D = fluxDims(c.flux).headDim;
   const L = textTokens(c) + imgTokens;
   const img = g.input(FLUX_INPUT.img, [batch, imgTokens, c.flux.in_channels]);
@@ -37,5 +40,5 @@ export function buildJointGraph(c: FluxMiniConfig, batch: number, imgTokens: num
     pe: { cos: g.input(FLUX_INPUT.peCos, [batch, L, 1, D]), sin: g.input(FLUX_INPUT.peSin, [batch, L, 1, D]) },
   });
   const out = velocityOutput(c.prediction, raw, img, timesteps);
-  return { graph: g, store, ids, out };
+  return { graph: g, store, ids, words, out };
 }

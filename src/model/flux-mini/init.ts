@@ -8,7 +8,10 @@ export function initialWeight(key: string, shape: readonly number[], rng: Rng): 
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   const zero =
-    /(_mod\.lin|modulation\.lin|adaLN_modulation\.1)\.(weight|bias)$/.test(key) || /^final_layer\.linear\./.test(key);
+    /(_mod\.lin|modulation\.lin|adaLN_modulation\.1)\.(weight|bias)$/.test(key) ||
+    /^final_layer\.linear\./.test(key) ||
+    // unused word buckets (e.g. a finetune's trigger word) then stay exactly zero: bytes alone encode them
+    key.endsWith('word_embedding.weight');
   if (zero || key.endsWith('.bias')) return data;
   if (key.endsWith('.scale') || /norm\w*\.weight$/.test(key)) return data.fill(1);
   if (key.endsWith('embedding.weight')) return rng.fillNormal(data, 0.02);

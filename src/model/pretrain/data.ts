@@ -3,7 +3,7 @@
 
 import type { Rng } from '../../engine/rng.ts';
 import { imageToTokens } from '../codec/patches.ts';
-import { tokenize } from '../text/tokenizer.ts';
+import { tokenize, wordIds } from '../text/tokenizer.ts';
 import { type Sprite, randomScene, renderScene } from './scenes.ts';
 
 export interface SceneBatch {
@@ -12,6 +12,8 @@ export interface SceneBatch {
   x0: Float32Array[];
   /** [B · max_bytes] int64 token ids. */
   ids: BigInt64Array;
+  /** [B · max_bytes] int64 word buckets (zeros when the encoder has none). */
+  words: BigInt64Array;
   captions: string[];
 }
 
@@ -19,16 +21,18 @@ export function sceneBatch(
   rng: Rng,
   sprites: ReadonlyMap<string, Sprite>,
   concepts: readonly string[],
-  o: { batch: number; size: number; patch: number; maxBytes: number; captionDropout: number },
+  o: { batch: number; size: number; patch: number; maxBytes: number; wordBuckets?: number; captionDropout: number },
 ): SceneBatch {
   const x0: Float32Array[] = [];
   const ids = new BigInt64Array(o.batch * o.maxBytes);
+  const words = new BigInt64Array(o.batch * o.maxBytes);
   const captions: string[] = [];
   for (let b = 0; b < o.batch; b++) {
     const { spec, caption } = randomScene(rng, concepts, o.captionDropout);
     x0.push(imageToTokens(renderScene(spec, sprites, o.size, o.size), o.patch));
     tokenize(caption, o.maxBytes).forEach((t, i) => (ids[b * o.maxBytes + i] = BigInt(t)));
+    if (o.wordBuckets) wordIds(caption, o.maxBytes, o.wordBuckets).forEach((w, i) => (words[b * o.maxBytes + i] = BigInt(w)));
     captions.push(caption);
   }
-  return { size: o.size, x0, ids, captions };
+  return { size: o.size, x0, ids, words, captions };
 }

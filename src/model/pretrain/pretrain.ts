@@ -18,7 +18,7 @@ import { FLUX_INPUT } from '../flux/build.ts';
 import { jointIds } from '../flux/feeds.ts';
 import { ropeTables } from '../flux/rope.ts';
 import { type FluxMiniConfig, textTokens, trainingTimesteps } from '../flux-mini/config.ts';
-import { IDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
+import { IDS_INPUT, WORDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
 import { initialWeight } from '../flux-mini/init.ts';
 import { readTensors, writeTensors } from '../tensors.ts';
 import { flowBatch } from '../train/flow.ts';
@@ -158,8 +158,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     for (const [k, s] of shapes) params.set(k, initialWeight(k, s, init));
     o.log(`initialised ${shapes.size} tensors from seed ${o.seed}`);
   }
-  for (const k of shapes.keys()) if (!params.has(k)) throw new Error(`pretrain: no weights for ${k}`);
   const reinit = o.reinit ?? [];
+  // a tensor the resumed weights lack is fine only if it is re-initialised (a newly added module)
+  for (const k of shapes.keys()) if (!params.has(k) && !reinit.some((p) => k.startsWith(p))) throw new Error(`pretrain: no weights for ${k}`);
   if (reinit.length > 0) {
     const fresh = new Rng(o.seed + state.step);
     const keys = [...shapes.keys()].filter((k) => reinit.some((p) => k.startsWith(p)));
@@ -206,12 +207,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
       size: res.size,
       patch: c.codec.patch,
       maxBytes: c.text_encoder.max_bytes,
+      wordBuckets: c.text_encoder.word_buckets,
       captionDropout: 0.1,
     });
     const flow = flowBatch(rng, batch.x0, res.tokens, trainingTimesteps(c));
     const out = await res.session.run({
       ...Object.fromEntries(params),
       [IDS_INPUT]: batch.ids,
+      ...(c.text_encoder.word_buckets ? { [WORDS_INPUT]: batch.words } : {}),
       [FLUX_INPUT.img]: flow.xt,
       [FLUX_INPUT.timesteps]: flow.t,
       [FLUX_INPUT.peCos]: res.pe.cos,

@@ -16,6 +16,8 @@ export interface TextEncoderConfig {
   mlp_ratio: number;
   /** Adjacent positions merged into one output token (txt feature size = width · merge). */
   merge: number;
+  /** Hashed word embeddings (tokenizer.ts `wordIds`) added to the byte embeddings; 0/absent = bytes only. */
+  word_buckets?: number;
 }
 
 export const TEXT_PREFIX = 'text_encoder';
@@ -28,6 +30,7 @@ export function textEncoderShapes(c: TextEncoderConfig): Record<string, number[]
   const shapes: Record<string, number[]> = {
     [`${TEXT_PREFIX}.token_embedding.weight`]: [VOCAB_SIZE, W],
     [`${TEXT_PREFIX}.position_embedding.weight`]: [c.max_bytes, W],
+    ...(c.word_buckets ? { [`${TEXT_PREFIX}.word_embedding.weight`]: [c.word_buckets, W] } : {}),
     [`${TEXT_PREFIX}.final_norm.weight`]: [W],
     [`${TEXT_PREFIX}.final_norm.bias`]: [W],
   };
@@ -62,15 +65,20 @@ export class TextEncoder {
     return this.param(full, textEncoderShapes(this.config)[full]!);
   }
 
-  /** ids: int64 [B, max_bytes] → txt [B, max_bytes / merge, width · merge], y [B, width]. */
-  forward(ids: Value): { txt: Value; y: Value } {
+  /**
+   * ids: int64 [B, max_bytes] byte ids, words: int64 [B, max_bytes] word buckets (iff word_buckets)
+   * → txt [B, max_bytes / merge, width · merge], y [B, width].
+   */
+  forward(ids: Value, words?: Value): { txt: Value; y: Value } {
     const c = this.config;
+    if (Boolean(c.word_buckets) !== Boolean(words)) throw new Error('TextEncoder: word ids are needed exactly when word_buckets is set');
     const [B, T] = ids.shape as [number, number];
     const W = c.width;
     const D = W / c.heads;
     const g = ids.graph;
     return g.scope(TEXT_PREFIX, () => {
       let h = F.add(F.gather(this.p('token_embedding.weight'), ids), this.p('position_embedding.weight'));
+      if (words) h = F.add(h, F.gather(this.p('word_embedding.weight'), words));
       for (let i = 0; i < c.layers; i++) {
         const l = `layers.${i}`;
         h = g.scope(l, () => {
