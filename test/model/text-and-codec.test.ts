@@ -110,3 +110,48 @@ describe('text encoder', () => {
     await s.release();
   });
 });
+
+describe('text encoder with word buckets', () => {
+  it('equals the bytes-only encoder while the table is zero, and trains only the buckets used', async () => {
+    const base = { max_bytes: 16, width: 32, heads: 2, layers: 1, mlp_ratio: 2, merge: 2 };
+    const shapes = textEncoderShapes({ ...base, word_buckets: 64 });
+    const rng = new Rng(3);
+    const weights: Record<string, Float32Array> = {};
+    for (const [k, s] of Object.entries(shapes)) {
+      const data = new Float32Array(s.reduce((a, b) => a * b, 1));
+      weights[k] = k.endsWith('word_embedding.weight') ? data : /norm\d?\.weight$|final_norm\.weight$/.test(k) ? data.fill(1) : rng.fillNormal(data, 0.1);
+    }
+    const captions = ['TOK', 'a cat'];
+    const ids = BigInt64Array.from(captions.flatMap((c) => [...tokenize(c, 16)]).map(BigInt));
+    const words = BigInt64Array.from(captions.flatMap((c) => [...wordIds(c, 16, 64)]).map(BigInt));
+    const run = async (withWords: boolean) => {
+      const g = new Graph();
+      const params = new Map<string, Value>();
+      const enc = new TextEncoder(withWords ? { ...base, word_buckets: 64 } : base, (name, shape) => {
+        if (!params.has(name)) params.set(name, g.input(name, shape));
+        return params.get(name)!;
+      });
+      const { y } = enc.forward(g.input('ids', [2, 16], 'int64'), withWords ? g.input('words', [2, 16], 'int64') : undefined);
+      const loss = F.meanAll(F.square(y));
+      const names = [...params.keys()];
+      const grads = grad(loss, [...params.values()]);
+      const outputs: Record<string, Value> = { y };
+      names.forEach((n, i) => (outputs[`grad.${n}`] = grads[i]!));
+      const s = await Session.create({ outputs });
+      const feeds: Record<string, Float32Array | BigInt64Array> = { ids, ...(withWords ? { words } : {}) };
+      for (const n of names) feeds[n] = weights[n]!;
+      const res = await s.run(feeds);
+      await s.release();
+      return res;
+    };
+    const plain = await run(false);
+    const hashed = await run(true);
+    assert.deepEqual(Array.from(hashed['y'] as Float32Array), Array.from(plain['y'] as Float32Array));
+    const g = hashed['grad.text_encoder.word_embedding.weight'] as Float32Array;
+    const used = new Set(Array.from(words, Number));
+    for (let b = 0; b < 64; b++) {
+      const norm = g.subarray(b * 32, b * 32 + 32).reduce((a, v) => a + Math.abs(v), 0);
+      assert.equal(norm > 0, used.has(b), `bucket ${b}`);
+    }
+  });
+});
