@@ -7,7 +7,7 @@ import { Rng } from '../../src/engine/rng.ts';
 import { Session } from '../../src/engine/session.ts';
 import { bucketFor, imageIds, imageToTokens, tokensToImage } from '../../src/model/codec/patches.ts';
 import { TextEncoder, textEncoderShapes } from '../../src/model/text/encoder.ts';
-import { BOS, EOS, PAD, detokenize, tokenize, wordIds } from '../../src/model/text/tokenizer.ts';
+import { BOS, EOS, PAD, detokenize, tokenize, wordIds, wordWeights } from '../../src/model/text/tokenizer.ts';
 
 describe('byte tokenizer', () => {
   it('encodes any trigger word and round-trips', () => {
@@ -41,6 +41,15 @@ describe('word buckets', () => {
     assert.equal(wordIds('cat', 8, 4096)[1], w[3]);
     assert.equal(wordIds("t-rex's", 12, 4096)[1], wordIds("t-rex's", 12, 4096)[7]);
     for (const v of wordIds('ñandú 🐧 TOK sks', 40, 64)) assert.ok(v >= 0 && v < 64);
+  });
+
+  it('weights count each word once, truncated words included', () => {
+    const w = wordWeights('a Cat, on blue', 20);
+    assert.ok(Math.abs(w.reduce((a, b) => a + b, 0) - 4) < 1e-6);
+    assert.ok(Math.abs(w[3]! - 1 / 3) < 1e-7);
+    assert.equal(w[2], 0);
+    const cut = wordWeights('xx elephant', 8);
+    assert.ok(Math.abs(cut.reduce((a, b) => a + b, 0) - 2) < 1e-6);
   });
 
   it('keep a truncated word on its full-word bucket', () => {
@@ -124,21 +133,27 @@ describe('text encoder with word buckets', () => {
     const captions = ['TOK', 'a cat'];
     const ids = BigInt64Array.from(captions.flatMap((c) => [...tokenize(c, 16)]).map(BigInt));
     const words = BigInt64Array.from(captions.flatMap((c) => [...wordIds(c, 16, 64)]).map(BigInt));
-    const run = async (withWords: boolean) => {
+    weights['text_encoder.word_vector.weight'] = rng.fillNormal(new Float32Array(64 * 32), 0.5);
+    const weightsIn = Float32Array.from(captions.flatMap((c) => [...wordWeights(c, 16)]));
+    const run = async (withWords: boolean, pooled = false) => {
       const g = new Graph();
       const params = new Map<string, Value>();
-      const enc = new TextEncoder(withWords ? { ...base, word_buckets: 64 } : base, (name, shape) => {
+      const enc = new TextEncoder(withWords ? { ...base, word_buckets: 64, pooled_words: pooled } : base, (name, shape) => {
         if (!params.has(name)) params.set(name, g.input(name, shape));
         return params.get(name)!;
       });
-      const { y } = enc.forward(g.input('ids', [2, 16], 'int64'), withWords ? g.input('words', [2, 16], 'int64') : undefined);
+      const { y } = enc.forward(
+        g.input('ids', [2, 16], 'int64'),
+        withWords ? g.input('words', [2, 16], 'int64') : undefined,
+        pooled ? g.input('word_weights', [2, 16]) : undefined,
+      );
       const loss = F.meanAll(F.square(y));
       const names = [...params.keys()];
       const grads = grad(loss, [...params.values()]);
       const outputs: Record<string, Value> = { y };
       names.forEach((n, i) => (outputs[`grad.${n}`] = grads[i]!));
       const s = await Session.create({ outputs });
-      const feeds: Record<string, Float32Array | BigInt64Array> = { ids, ...(withWords ? { words } : {}) };
+      const feeds: Record<string, Float32Array | BigInt64Array> = { ids, ...(withWords ? { words } : {}), ...(pooled ? { word_weights: weightsIn } : {}) };
       for (const n of names) feeds[n] = weights[n]!;
       const res = await s.run(feeds);
       await s.release();
@@ -153,5 +168,15 @@ describe('text encoder with word buckets', () => {
       const norm = g.subarray(b * 32, b * 32 + 32).reduce((a, v) => a + Math.abs(v), 0);
       assert.equal(norm > 0, used.has(b), `bucket ${b}`);
     }
+    // pooled words: y gains exactly the sum of each word's vector, every word once
+    const pooled = (await run(true, true))['y'] as Float32Array;
+    const table = weights['text_encoder.word_vector.weight']!;
+    captions.forEach((c, b) => {
+      const buckets = [...new Set(Array.from(wordIds(c, 16, 64)).filter((v) => v > 0))];
+      for (let d = 0; d < 32; d++) {
+        const want = (plain['y'] as Float32Array)[b * 32 + d]! + buckets.reduce((a, k) => a + table[k * 32 + d]!, 0);
+        assert.ok(Math.abs(pooled[b * 32 + d]! - want) < 1e-5, `caption ${b} dim ${d}: ${pooled[b * 32 + d]} vs ${want}`);
+      }
+    });
   });
 });

@@ -13,6 +13,7 @@ import { type FluxMiniConfig, textTokens } from './config.ts';
 
 export const IDS_INPUT = 'ids';
 export const WORDS_INPUT = 'words';
+export const WORD_WEIGHTS_INPUT = 'word_weights';
 
 export interface JointGraph {
   graph: Graph;
@@ -27,7 +28,8 @@ export function buildJointGraph(c: FluxMiniConfig, batch: number, imgTokens: num
   const store = new ParamStore(g, 'float32');
   const ids = g.input(IDS_INPUT, [batch, c.text_encoder.max_bytes], 'int64');
   const words = c.text_encoder.word_buckets ? g.input(WORDS_INPUT, [batch, c.text_encoder.max_bytes], 'int64') : undefined;
-  const { txt, y } = new TextEncoder(c.text_encoder, (k, s) => store.param(k, s)).forward(ids, words);
+  const wordWeights = c.text_encoder.pooled_words ? g.input(WORD_WEIGHTS_INPUT, [batch, c.text_encoder.max_bytes]) : undefined;
+  const { txt, y } = new TextEncoder(c.text_encoder, (k, s) => store.param(k, s)).forward(ids, words, wordWeights);
   const D = fluxDims(c.flux).headDim;
   const L = textTokens(c) + imgTokens;
   const img = g.input(FLUX_INPUT.img, [batch, imgTokens, c.flux.in_channels]);

@@ -15,6 +15,9 @@ export function initialWeight(key: string, shape: readonly number[], rng: Rng): 
   if (zero || key.endsWith('.bias')) return data;
   if (key.endsWith('.scale') || /norm\w*\.weight$/.test(key)) return data.fill(1);
   if (key.endsWith('embedding.weight')) return rng.fillNormal(data, 0.02);
+  // pooled per-word vectors start as distinct random codes the size of the pooled text state (rms
+  // ≈ 0.7), like a class embedding; a finetune's trigger word lands on such an untrained code.
+  if (key.endsWith('word_vector.weight')) return rng.fillNormal(data, 0.5);
   // Linear [out, in]: Xavier-uniform-like variance 1/in keeps activations unit-scale through the stack.
   return rng.fillNormal(data, 1 / Math.sqrt(shape[1]!));
 }

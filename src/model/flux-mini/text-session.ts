@@ -7,7 +7,7 @@ import { frozenWeights } from '../flux/weights.ts';
 import { ParamStore } from '../flux/params.ts';
 import type { Tensors } from '../tensors.ts';
 import { TextEncoder } from '../text/encoder.ts';
-import { tokenize, wordIds } from '../text/tokenizer.ts';
+import { tokenize, wordIds, wordWeights } from '../text/tokenizer.ts';
 import type { FluxMiniConfig } from './config.ts';
 
 export interface Encoded {
@@ -30,7 +30,8 @@ export class TextEncoderSession {
     const store = new ParamStore(g, 'float32');
     const ids = g.input('ids', [1, config.text_encoder.max_bytes], 'int64');
     const words = config.text_encoder.word_buckets ? g.input('words', [1, config.text_encoder.max_bytes], 'int64') : undefined;
-    const { txt, y } = new TextEncoder(config.text_encoder, (k, s) => store.param(k, s)).forward(ids, words);
+    const wordWeights = config.text_encoder.pooled_words ? g.input('word_weights', [1, config.text_encoder.max_bytes]) : undefined;
+    const { txt, y } = new TextEncoder(config.text_encoder, (k, s) => store.param(k, s)).forward(ids, words, wordWeights);
     const session = await Session.create({ outputs: { txt, y }, frozen: frozenWeights(store.params, weights), threads });
     return new TextEncoderSession(config, session);
   }
@@ -38,9 +39,11 @@ export class TextEncoderSession {
   async encode(caption: string): Promise<Encoded> {
     const hit = this.cache.get(caption);
     if (hit) return hit;
-    const { max_bytes, word_buckets } = this.config.text_encoder;
-    const ids = BigInt64Array.from(tokenize(caption, max_bytes), BigInt);
-    const out = await this.session.run(word_buckets ? { ids, words: BigInt64Array.from(wordIds(caption, max_bytes, word_buckets), BigInt) } : { ids });
+    const { max_bytes, word_buckets, pooled_words } = this.config.text_encoder;
+    const feeds: Record<string, BigInt64Array | Float32Array> = { ids: BigInt64Array.from(tokenize(caption, max_bytes), BigInt) };
+    if (word_buckets) feeds['words'] = BigInt64Array.from(wordIds(caption, max_bytes, word_buckets), BigInt);
+    if (pooled_words) feeds['word_weights'] = wordWeights(caption, max_bytes);
+    const out = await this.session.run(feeds);
     const enc = { txt: out['txt'] as Float32Array, y: out['y'] as Float32Array };
     this.cache.set(caption, enc);
     return enc;

@@ -3,7 +3,7 @@
 
 import type { Rng } from '../../engine/rng.ts';
 import { imageToTokens } from '../codec/patches.ts';
-import { tokenize, wordIds } from '../text/tokenizer.ts';
+import { tokenize, wordIds, wordWeights } from '../text/tokenizer.ts';
 import { type Sprite, randomScene, renderScene } from './scenes.ts';
 
 export interface SceneBatch {
@@ -14,6 +14,8 @@ export interface SceneBatch {
   ids: BigInt64Array;
   /** [B · max_bytes] int64 word buckets (zeros when the encoder has none). */
   words: BigInt64Array;
+  /** [B · max_bytes] per-position word weights (tokenizer.ts `wordWeights`). */
+  wordWeights: Float32Array;
   captions: string[];
 }
 
@@ -26,13 +28,15 @@ export function sceneBatch(
   const x0: Float32Array[] = [];
   const ids = new BigInt64Array(o.batch * o.maxBytes);
   const words = new BigInt64Array(o.batch * o.maxBytes);
+  const weights = new Float32Array(o.batch * o.maxBytes);
   const captions: string[] = [];
   for (let b = 0; b < o.batch; b++) {
     const { spec, caption } = randomScene(rng, concepts, o.captionDropout);
     x0.push(imageToTokens(renderScene(spec, sprites, o.size, o.size), o.patch));
     tokenize(caption, o.maxBytes).forEach((t, i) => (ids[b * o.maxBytes + i] = BigInt(t)));
     if (o.wordBuckets) wordIds(caption, o.maxBytes, o.wordBuckets).forEach((w, i) => (words[b * o.maxBytes + i] = BigInt(w)));
+    weights.set(wordWeights(caption, o.maxBytes), b * o.maxBytes);
     captions.push(caption);
   }
-  return { size: o.size, x0, ids, words, captions };
+  return { size: o.size, x0, ids, words, wordWeights: weights, captions };
 }

@@ -18,13 +18,13 @@ import { FLUX_INPUT } from '../flux/build.ts';
 import { jointIds } from '../flux/feeds.ts';
 import { ropeTables } from '../flux/rope.ts';
 import { type FluxMiniConfig, textTokens, trainingTimesteps } from '../flux-mini/config.ts';
-import { IDS_INPUT, WORDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
+import { IDS_INPUT, WORD_WEIGHTS_INPUT, WORDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
 import { initialWeight } from '../flux-mini/init.ts';
 import { readTensors, writeTensors } from '../tensors.ts';
 import { flowBatch } from '../train/flow.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { sceneBatch } from './data.ts';
-import { COLORS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
+import { COLORS, CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
 
 export const PRETRAIN_CATEGORIES = ['Animals & Nature', 'Food & Drink'];
 export const WEIGHTS_FILE = 'flux-mini.safetensors';
@@ -50,6 +50,8 @@ export interface PretrainOptions {
    * falls linearly to 10%. Runs end by the clock, so the decay is timed by it too (0 = constant).
    */
   decayMs?: number;
+  /** Which emoji the scenes show: the focused CORE_CONCEPTS (default) or every Animals & Nature / Food & Drink one. */
+  vocabulary?: 'core' | 'all';
   /** Restart the EMA from the current weights (its warm-up counts from this run's first step). */
   resetEma?: boolean;
   /**
@@ -116,7 +118,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   if (!Number.isInteger(o.highEvery) || o.highEvery < 1) throw new Error(`pretrain: highEvery must be a positive integer, got ${o.highEvery}`);
   if (o.decayMs !== undefined && !(o.decayMs >= 0)) throw new Error(`pretrain: decayMs must be ≥ 0, got ${o.decayMs}`);
   const c = o.config;
-  const concepts = listConcepts().filter((x) => PRETRAIN_CATEGORIES.includes(x.category) && !HELD_OUT.includes(x.name));
+  const vocabulary = o.vocabulary ?? 'core';
+  if (vocabulary !== 'core' && vocabulary !== 'all') throw new Error(`pretrain: vocabulary must be 'core' or 'all', got ${vocabulary}`);
+  const concepts = listConcepts().filter(
+    (x) => PRETRAIN_CATEGORIES.includes(x.category) && !HELD_OUT.includes(x.name) && (vocabulary === 'all' || CORE_CONCEPTS.includes(x.name)),
+  );
+  if (vocabulary === 'core' && concepts.length !== CORE_CONCEPTS.length) throw new Error('pretrain: a core concept has no emoji (or is held out)');
   const sprites = await loadSprites(concepts);
   const names = concepts.map((x) => x.name);
   // The built-in captioner chooses among exactly these.
@@ -215,6 +222,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
       ...Object.fromEntries(params),
       [IDS_INPUT]: batch.ids,
       ...(c.text_encoder.word_buckets ? { [WORDS_INPUT]: batch.words } : {}),
+      ...(c.text_encoder.pooled_words ? { [WORD_WEIGHTS_INPUT]: batch.wordWeights } : {}),
       [FLUX_INPUT.img]: flow.xt,
       [FLUX_INPUT.timesteps]: flow.t,
       [FLUX_INPUT.peCos]: res.pe.cos,

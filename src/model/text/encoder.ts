@@ -18,6 +18,12 @@ export interface TextEncoderConfig {
   merge: number;
   /** Hashed word embeddings (tokenizer.ts `wordIds`) added to the byte embeddings; 0/absent = bytes only. */
   word_buckets?: number;
+  /**
+   * Adds a bag of per-word vectors (one per hash bucket, each word counted once) to the pooled `y`, as
+   * CLIP's pooled embedding carries the caption's concepts into FLUX's modulation (and a class
+   * embedding does in DiT). Needs word_buckets.
+   */
+  pooled_words?: boolean;
 }
 
 export const TEXT_PREFIX = 'text_encoder';
@@ -31,6 +37,7 @@ export function textEncoderShapes(c: TextEncoderConfig): Record<string, number[]
     [`${TEXT_PREFIX}.token_embedding.weight`]: [VOCAB_SIZE, W],
     [`${TEXT_PREFIX}.position_embedding.weight`]: [c.max_bytes, W],
     ...(c.word_buckets ? { [`${TEXT_PREFIX}.word_embedding.weight`]: [c.word_buckets, W] } : {}),
+    ...(c.word_buckets && c.pooled_words ? { [`${TEXT_PREFIX}.word_vector.weight`]: [c.word_buckets, W] } : {}),
     [`${TEXT_PREFIX}.final_norm.weight`]: [W],
     [`${TEXT_PREFIX}.final_norm.bias`]: [W],
   };
@@ -66,12 +73,15 @@ export class TextEncoder {
   }
 
   /**
-   * ids: int64 [B, max_bytes] byte ids, words: int64 [B, max_bytes] word buckets (iff word_buckets)
+   * ids: int64 [B, max_bytes] byte ids, words: int64 [B, max_bytes] word buckets (iff word_buckets),
+   * wordWeights: [B, max_bytes] (tokenizer.ts `wordWeights`, iff pooled_words)
    * → txt [B, max_bytes / merge, width · merge], y [B, width].
    */
-  forward(ids: Value, words?: Value): { txt: Value; y: Value } {
+  forward(ids: Value, words?: Value, wordWeights?: Value): { txt: Value; y: Value } {
     const c = this.config;
     if (Boolean(c.word_buckets) !== Boolean(words)) throw new Error('TextEncoder: word ids are needed exactly when word_buckets is set');
+    if (c.pooled_words && !c.word_buckets) throw new Error('TextEncoder: pooled_words needs word_buckets');
+    if (Boolean(c.pooled_words) !== Boolean(wordWeights)) throw new Error('TextEncoder: word weights are needed exactly when pooled_words is set');
     const [B, T] = ids.shape as [number, number];
     const W = c.width;
     const D = W / c.heads;
@@ -100,7 +110,11 @@ export class TextEncoder {
       }
       const out = F.layerNorm(h, 1e-5, this.p('final_norm.weight'), this.p('final_norm.bias'));
       const txt = F.reshape(out, [B, T / c.merge, W * c.merge]);
-      const y = F.reduceMean(out, 1, false);
+      let y = F.reduceMean(out, 1, false);
+      if (words && wordWeights) {
+        const vectors = F.gather(this.p('word_vector.weight'), words);
+        y = F.add(y, F.reduceSum(F.mul(vectors, F.unsqueeze(wordWeights, 2)), 1, false));
+      }
       return { txt, y };
     });
   }

@@ -32,18 +32,19 @@ function isSeparator(b: number): boolean {
   return b <= 0x20 || (b < 0x80 && /[!-/:-@[-`{-~]/.test(String.fromCharCode(b)) && b !== 0x27 && b !== 0x2d);
 }
 
-/**
- * For each position of `tokenize(text, maxLength)`, the hash bucket (1…buckets−1) of the word the
- * byte belongs to, 0 for BOS/EOS/padding/separators. Words are case-folded (ASCII) and hashed with
- * 32-bit FNV-1a, so any word — a trigger word included — has a bucket without a vocabulary file;
- * the text encoder adds a learned embedding per bucket (fastText-style hashing), which gives it each
- * word's identity at once instead of having to compose it from bytes.
- */
-export function wordIds(text: string, maxLength: number, buckets: number): Int32Array {
+interface WordSpan {
+  /** first and one-past-last position in `tokenize`'s output (BOS shifts bytes by one), truncated */
+  start: number;
+  end: number;
+  bucket: number;
+}
+
+/** Case-folded (ASCII) words, hashed with 32-bit FNV-1a into 1…buckets−1; the whole word is hashed even where truncation cuts it. */
+function wordSpans(text: string, maxLength: number, buckets: number): WordSpan[] {
   if (!Number.isInteger(buckets) || buckets < 2) throw new Error(`wordIds: buckets must be an integer ≥ 2, got ${buckets}`);
   const bytes = new TextEncoder().encode(text.normalize('NFC'));
   const n = Math.min(bytes.length, maxLength - 2);
-  const out = new Int32Array(maxLength);
+  const spans: WordSpan[] = [];
   let start = 0;
   while (start < n) {
     if (isSeparator(bytes[start]!)) {
@@ -52,15 +53,32 @@ export function wordIds(text: string, maxLength: number, buckets: number): Int32
     }
     let end = start;
     let h = 0x811c9dc5;
-    // hash the whole word even where truncation cuts it, so a word keeps one bucket
     while (end < bytes.length && !isSeparator(bytes[end]!)) {
       const b = bytes[end]!;
       h = Math.imul(h ^ (b >= 0x41 && b <= 0x5a ? b + 32 : b), 0x01000193) >>> 0;
       end++;
     }
-    const bucket = 1 + (h % (buckets - 1));
-    for (let i = start; i < Math.min(end, n); i++) out[1 + i] = bucket;
+    spans.push({ start: 1 + start, end: 1 + Math.min(end, n), bucket: 1 + (h % (buckets - 1)) });
     start = end;
   }
+  return spans;
+}
+
+/**
+ * For each position of `tokenize(text, maxLength)`, the hash bucket of the word the byte belongs to,
+ * 0 for BOS/EOS/padding/separators. Any word — a trigger word included — has a bucket without a
+ * vocabulary file; the text encoder adds a learned embedding per bucket (fastText-style hashing),
+ * which gives it each word's identity at once instead of having to compose it from bytes.
+ */
+export function wordIds(text: string, maxLength: number, buckets: number): Int32Array {
+  const out = new Int32Array(maxLength);
+  for (const w of wordSpans(text, maxLength, buckets)) out.fill(w.bucket, w.start, w.end);
+  return out;
+}
+
+/** Per position, 1 / (the word's length in positions), 0 outside words: summing a per-position value with these weights counts each word once. */
+export function wordWeights(text: string, maxLength: number): Float32Array {
+  const out = new Float32Array(maxLength);
+  for (const w of wordSpans(text, maxLength, 2)) out.fill(1 / (w.end - w.start), w.start, w.end);
   return out;
 }
