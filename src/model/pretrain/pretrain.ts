@@ -179,6 +179,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   const restartEma = ema.size === 0 || o.resetEma === true || reinit.length > 0;
   if (restartEma) ema = new Map([...params].map(([k, v]) => [k, Float32Array.from(v)]));
   const paramCount = [...params.values()].reduce((n, v) => n + v.length, 0);
+  // the concept count of the current run (a resumed state carries the previous run's)
+  state.concepts = concepts.length;
   o.log(`flux-mini: ${(paramCount / 1e6).toFixed(2)} M parameters, ${concepts.length} concepts`);
 
   const opt = new AdamW(params, { lr: o.lr, weightDecay: 0.01, maxGradNorm: 1 });
