@@ -12,7 +12,7 @@ import { loadFluxMiniWeights } from '../src/model/flux-mini/weights.ts';
 import { nearestColour } from '../src/model/flux-mini/captioner.ts';
 import { borderColour } from '../src/model/eval/similarity.ts';
 import { ConceptGallery, summariseRanks } from '../src/model/eval/recognition.ts';
-import { COLORS, listConcepts, loadSprites } from '../src/model/pretrain/scenes.ts';
+import { COLORS, centredCaption, listConcepts, loadSprites } from '../src/model/pretrain/scenes.ts';
 import { vocabulary } from '../src/model/flux-mini/backend.ts';
 
 const { values } = parseArgs({
@@ -83,8 +83,7 @@ const ranks: number[] = [];
 for (let i = 0; i < n; i++) {
   const concept = vocab[Math.floor((i * vocab.length) / n)]!;
   const background = colours[i % colours.length]!;
-  const prompt = `${/^[aeiou]/.test(concept) ? 'an' : 'a'} ${concept} on a ${background} background`;
-  const { image } = await backend.generate({ prompt, width: 128, height: 128, steps: Number(values.steps), guidance: Number(values.guidance), seed: 2000 + i });
+  const { image } = await backend.generate({ prompt: centredCaption(concept, background), width: 128, height: 128, steps: Number(values.steps), guidance: Number(values.guidance), seed: 2000 + i });
   ranks.push(gallery.rank(image, concept, background));
 }
 

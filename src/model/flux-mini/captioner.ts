@@ -8,7 +8,7 @@ import { fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patc
 import type { FluxRunner } from '../flux/runner.ts';
 import { Rng } from '../../engine/rng.ts';
 import { borderColour } from '../eval/similarity.ts';
-import { COLORS } from '../pretrain/scenes.ts';
+import { COLORS, centredCaption } from '../pretrain/scenes.ts';
 import type { FluxMiniConfig } from './config.ts';
 import type { TextEncoderSession } from './text-session.ts';
 
@@ -36,8 +36,6 @@ export function nearestColour(rgb: readonly number[]): string {
   return best;
 }
 
-const article = (name: string) => (/^[aeiou]/.test(name) ? 'an' : 'a');
-
 export async function captionImages(model: CaptionModel, images: readonly RgbImage[], concepts: readonly string[]): Promise<(string | null)[]> {
   const patch = model.config.codec.patch;
   const side = model.config.codec.low_size / patch;
@@ -56,7 +54,7 @@ export async function captionImages(model: CaptionModel, images: readonly RgbIma
     const scores = new Float64Array(concepts.length);
     for (let start = 0; start < concepts.length; start += batch) {
       const chunk = concepts.slice(start, start + batch);
-      const enc = await Promise.all(chunk.map((c) => model.text.encode(`${article(c)} ${c} on a ${colour} background`)));
+      const enc = await Promise.all(chunk.map((c) => model.text.encode(centredCaption(c, colour))));
       while (enc.length < batch) enc.push(enc[0]!);
       const txt = new Float32Array(enc.reduce((n, e) => n + e.txt.length, 0));
       const y = new Float32Array(enc.reduce((n, e) => n + e.y.length, 0));
@@ -79,7 +77,7 @@ export async function captionImages(model: CaptionModel, images: readonly RgbIma
     }
     let best = 0;
     for (let i = 1; i < concepts.length; i++) if (scores[i]! < scores[best]!) best = i;
-    out.push(concepts.length ? `${article(concepts[best]!)} ${concepts[best]} on a ${colour} background` : null);
+    out.push(concepts.length ? centredCaption(concepts[best]!, colour) : null);
   }
   return out;
 }

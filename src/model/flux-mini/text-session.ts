@@ -9,6 +9,7 @@ import type { Tensors } from '../tensors.ts';
 import { TextEncoder } from '../text/encoder.ts';
 import { tokenize, wordIds, wordWeights } from '../text/tokenizer.ts';
 import type { FluxMiniConfig } from './config.ts';
+import { IDS_INPUT, WORD_WEIGHTS_INPUT, WORDS_INPUT } from './graph.ts';
 
 export interface Encoded {
   /** [L_txt · context_in_dim] */
@@ -28,9 +29,9 @@ export class TextEncoderSession {
   static async create(config: FluxMiniConfig, weights: Tensors, threads?: number): Promise<TextEncoderSession> {
     const g = new Graph();
     const store = new ParamStore(g, 'float32');
-    const ids = g.input('ids', [1, config.text_encoder.max_bytes], 'int64');
-    const words = config.text_encoder.word_buckets ? g.input('words', [1, config.text_encoder.max_bytes], 'int64') : undefined;
-    const wordWeights = config.text_encoder.pooled_words ? g.input('word_weights', [1, config.text_encoder.max_bytes]) : undefined;
+    const ids = g.input(IDS_INPUT, [1, config.text_encoder.max_bytes], 'int64');
+    const words = config.text_encoder.word_buckets ? g.input(WORDS_INPUT, [1, config.text_encoder.max_bytes], 'int64') : undefined;
+    const wordWeights = config.text_encoder.pooled_words ? g.input(WORD_WEIGHTS_INPUT, [1, config.text_encoder.max_bytes]) : undefined;
     const { txt, y } = new TextEncoder(config.text_encoder, (k, s) => store.param(k, s)).forward(ids, words, wordWeights);
     const session = await Session.create({ outputs: { txt, y }, frozen: frozenWeights(store.params, weights), threads });
     return new TextEncoderSession(config, session);
@@ -40,9 +41,9 @@ export class TextEncoderSession {
     const hit = this.cache.get(caption);
     if (hit) return hit;
     const { max_bytes, word_buckets, pooled_words } = this.config.text_encoder;
-    const feeds: Record<string, BigInt64Array | Float32Array> = { ids: BigInt64Array.from(tokenize(caption, max_bytes), BigInt) };
-    if (word_buckets) feeds['words'] = BigInt64Array.from(wordIds(caption, max_bytes, word_buckets), BigInt);
-    if (pooled_words) feeds['word_weights'] = wordWeights(caption, max_bytes);
+    const feeds: Record<string, BigInt64Array | Float32Array> = { [IDS_INPUT]: BigInt64Array.from(tokenize(caption, max_bytes), BigInt) };
+    if (word_buckets) feeds[WORDS_INPUT] = BigInt64Array.from(wordIds(caption, max_bytes, word_buckets), BigInt);
+    if (pooled_words) feeds[WORD_WEIGHTS_INPUT] = wordWeights(caption, max_bytes);
     const out = await this.session.run(feeds);
     const enc = { txt: out['txt'] as Float32Array, y: out['y'] as Float32Array };
     this.cache.set(caption, enc);

@@ -182,8 +182,13 @@ const POSITIONS: Record<string, [number, number]> = {
   'at the bottom': [0.5, 0.72],
 };
 
-function article(name: string): string {
+export function article(name: string): string {
   return /^[aeiou]/.test(name) ? 'an' : 'a';
+}
+
+/** The caption of a single centred object, the form the captioner and the recognition benchmark use too. */
+export function centredCaption(name: string, background: string): string {
+  return `${article(name)} ${name} on a ${background} background`;
 }
 
 /** A random scene and its caption. `captionDropout` yields empty captions for classifier-free guidance. */
@@ -198,7 +203,7 @@ export function randomScene(rng: Rng, concepts: readonly string[], captionDropou
     const name = pick();
     const size = 0.55 + 0.3 * rng.uniform();
     spec = { background, objects: [{ concept: name, cx: 0.5, cy: 0.5, size }] };
-    caption = `${article(name)} ${name} on a ${background} background`;
+    caption = centredCaption(name, background);
   } else if (r < 0.8) {
     const name = pick();
     const positions = Object.keys(POSITIONS);
