@@ -6,6 +6,7 @@ import * as F from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { Session } from '../../src/engine/session.ts';
 import { bucketFor, imageIds, imageToTokens, tokensToImage } from '../../src/model/codec/patches.ts';
+import { captionFeeds } from '../../src/model/text/caption-feeds.ts';
 import { TextEncoder, textEncoderShapes } from '../../src/model/text/encoder.ts';
 import { BOS, EOS, PAD, detokenize, tokenize, wordIds, wordWeights } from '../../src/model/text/tokenizer.ts';
 
@@ -55,6 +56,14 @@ describe('word buckets', () => {
   it('keep a truncated word on its full-word bucket', () => {
     assert.equal(wordIds('xx elephant', 8, 4096)[4], wordIds('elephant', 16, 4096)[1]);
     assert.throws(() => wordIds('a', 4, 1), /buckets/);
+  });
+
+  it('caption feeds are the tokenizer arrays as int64, with zero buckets when the encoder has no word table', () => {
+    const f = captionFeeds('a red apple', 24, 4096);
+    assert.deepEqual(Array.from(f.ids, Number), Array.from(tokenize('a red apple', 24)));
+    assert.deepEqual(Array.from(f.words, Number), Array.from(wordIds('a red apple', 24, 4096)));
+    assert.deepEqual(f.weights, wordWeights('a red apple', 24));
+    assert.ok(captionFeeds('a red apple', 24).words.every((w) => w === 0n));
   });
 });
 

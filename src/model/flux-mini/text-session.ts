@@ -7,7 +7,7 @@ import { frozenWeights } from '../flux/weights.ts';
 import { ParamStore } from '../flux/params.ts';
 import type { Tensors } from '../tensors.ts';
 import { TextEncoder } from '../text/encoder.ts';
-import { tokenize, wordIds, wordWeights } from '../text/tokenizer.ts';
+import { captionFeeds } from '../text/caption-feeds.ts';
 import type { FluxMiniConfig } from './config.ts';
 import { IDS_INPUT, WORD_WEIGHTS_INPUT, WORDS_INPUT } from './graph.ts';
 
@@ -41,9 +41,10 @@ export class TextEncoderSession {
     const hit = this.cache.get(caption);
     if (hit) return hit;
     const { max_bytes, word_buckets, pooled_words } = this.config.text_encoder;
-    const feeds: Record<string, BigInt64Array | Float32Array> = { [IDS_INPUT]: BigInt64Array.from(tokenize(caption, max_bytes), BigInt) };
-    if (word_buckets) feeds[WORDS_INPUT] = BigInt64Array.from(wordIds(caption, max_bytes, word_buckets), BigInt);
-    if (pooled_words) feeds[WORD_WEIGHTS_INPUT] = wordWeights(caption, max_bytes);
+    const { ids, words, weights } = captionFeeds(caption, max_bytes, word_buckets);
+    const feeds: Record<string, BigInt64Array | Float32Array> = { [IDS_INPUT]: ids };
+    if (word_buckets) feeds[WORDS_INPUT] = words;
+    if (pooled_words) feeds[WORD_WEIGHTS_INPUT] = weights;
     const out = await this.session.run(feeds);
     const enc = { txt: out['txt'] as Float32Array, y: out['y'] as Float32Array };
     this.cache.set(caption, enc);

@@ -3,7 +3,7 @@
 
 import type { Rng } from '../../engine/rng.ts';
 import { imageToTokens } from '../codec/patches.ts';
-import { tokenize, wordIds, wordWeights } from '../text/tokenizer.ts';
+import { captionFeeds } from '../text/caption-feeds.ts';
 import { type Sprite, randomScene, renderScene } from './scenes.ts';
 
 export interface SceneBatch {
@@ -14,7 +14,7 @@ export interface SceneBatch {
   ids: BigInt64Array;
   /** [B · max_bytes] int64 word buckets (zeros when the encoder has none). */
   words: BigInt64Array;
-  /** [B · max_bytes] per-position word weights (tokenizer.ts `wordWeights`). */
+  /** [B · max_bytes] per-position word weights (caption-feeds.ts). */
   wordWeights: Float32Array;
   captions: string[];
 }
@@ -33,9 +33,10 @@ export function sceneBatch(
   for (let b = 0; b < o.batch; b++) {
     const { spec, caption } = randomScene(rng, concepts, o.captionDropout);
     x0.push(imageToTokens(renderScene(spec, sprites, o.size, o.size), o.patch));
-    tokenize(caption, o.maxBytes).forEach((t, i) => (ids[b * o.maxBytes + i] = BigInt(t)));
-    if (o.wordBuckets) wordIds(caption, o.maxBytes, o.wordBuckets).forEach((w, i) => (words[b * o.maxBytes + i] = BigInt(w)));
-    weights.set(wordWeights(caption, o.maxBytes), b * o.maxBytes);
+    const feeds = captionFeeds(caption, o.maxBytes, o.wordBuckets);
+    ids.set(feeds.ids, b * o.maxBytes);
+    words.set(feeds.words, b * o.maxBytes);
+    weights.set(feeds.weights, b * o.maxBytes);
     captions.push(caption);
   }
   return { size: o.size, x0, ids, words, wordWeights: weights, captions };
