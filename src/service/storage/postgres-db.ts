@@ -5,8 +5,9 @@ import type { Db, QueryResult, Queryable } from './db.ts';
 export async function openPostgresDb(connectionString: string): Promise<Db> {
   const pool = new pg.Pool({ connectionString, max: 10 });
   // An idle connection that the server drops (restart, failover, idle timeout) is removed by the pool
-  // and the next query opens a new one; unhandled, this 'error' event would crash the process.
-  pool.on('error', () => {});
+  // and the next query opens a new one; unhandled, this 'error' event would crash the process. It is
+  // still worth a line on stderr: repeated drops point at the database, not at fluxtune.
+  pool.on('error', (err) => process.emitWarning(`idle connection dropped (${err.message}); the next query reconnects`, 'PostgresWarning'));
   // Fail at start, not at the first request, when the URL is wrong.
   const probe = await pool.connect();
   probe.release();
