@@ -1,8 +1,10 @@
-// npm run samples -- [--out models/flux-mini/samples.png] [--steps 24] [--guidance 4] [--recognition 32] [--json]
+// npm run samples -- [--out models/flux-mini/samples.png] [--steps 24] [--guidance 4] [--recognition 32] [--denoising 8] [--json]
 // Renders flux-mini's fixed prompt list into a PNG grid (for the model card) and measures prompt
 // adherence: how often the background colour of a sample is the colour its prompt named. Then
 // measures recognition (eval/recognition.ts) on `--recognition` more samples of in-vocabulary
-// concepts spread over the vocabulary: the rank of the prompted concept among all of them.
+// concepts spread over the vocabulary: the rank of the prompted concept among all of them. Then,
+// on `--denoising` concepts, the model's one-step clean-image error at several noise levels next to
+// the ideal denoiser's (eval/ideal-denoiser.ts): how far the model is from having learnt its data.
 
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -14,6 +16,12 @@ import { borderColour } from '../src/model/eval/similarity.ts';
 import { ConceptGallery, summariseRanks } from '../src/model/eval/recognition.ts';
 import { COLORS, centredCaption, listConcepts, loadSprites } from '../src/model/pretrain/scenes.ts';
 import { vocabulary } from '../src/model/flux-mini/backend.ts';
+import { centredFamily, denoisingErrors } from '../src/model/eval/ideal-denoiser.ts';
+import { FluxRunner } from '../src/model/flux/runner.ts';
+import { cleanFromVelocity } from '../src/model/flux/prediction.ts';
+import { imageIds } from '../src/model/codec/patches.ts';
+import { textTokens } from '../src/model/flux-mini/config.ts';
+import { Rng } from '../src/engine/rng.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +30,7 @@ const { values } = parseArgs({
     guidance: { type: 'string', default: '4' },
     json: { type: 'boolean', default: false },
     recognition: { type: 'string', default: '32' },
+    denoising: { type: 'string', default: '8' },
     /** Another weights file / config (e.g. a checkpoint copy while pretraining writes the shipped one). */
     weights: { type: 'string' },
     config: { type: 'string' },
@@ -87,10 +96,41 @@ for (let i = 0; i < n; i++) {
   ranks.push(gallery.rank(image, concept, background));
 }
 
+const DENOISING_T = [0.3, 0.6, 0.8, 0.9, 1];
+const nd = Number(values.denoising);
+const totals = DENOISING_T.map((t) => ({ t, model: 0, ideal: 0 }));
+if (nd > 0) {
+  const c = backend.config;
+  const patch = c.codec.patch;
+  const side = c.codec.native_size / patch;
+  const grid = { rows: side, cols: side, patch };
+  const runner = await FluxRunner.create({ params: c.flux, weights: backend.weights.flux, shape: { batch: 1, imgTokens: side * side, txtTokens: textTokens(c) }, prediction: c.prediction });
+  const rng = new Rng(3000);
+  for (let i = 0; i < nd; i++) {
+    const concept = vocab[Math.floor((i * vocab.length) / nd)]!;
+    const background = colours[(i * 5) % colours.length]!;
+    const { txt, y } = await backend.text.encode(centredCaption(concept, background));
+    const family = centredFamily(sprites, concept, background, { size: c.codec.native_size, patch });
+    const errors = await denoisingErrors(
+      family,
+      async (xt, t) => cleanFromVelocity(c.prediction, xt, await runner.forward({ img: xt, imgIds: imageIds(grid), txt, y, timesteps: [t] }), t),
+      DENOISING_T,
+      rng,
+    );
+    errors.forEach((e, k) => {
+      totals[k]!.model += e.model / nd;
+      totals[k]!.ideal += e.ideal / nd;
+    });
+  }
+  await runner.release();
+}
+
 const result = {
   samples: PROMPTS.length,
   background_colour_accuracy: +(colourHits / colourTotal).toFixed(3),
   recognition: n > 0 ? { ...summariseRanks(ranks, vocab.length), chance_top1: +(1 / vocab.length).toFixed(4), chance_top5: +(5 / vocab.length).toFixed(4) } : null,
+  /** one-step clean-image MSE per value (pixels in [−1, 1]) of the model and of the ideal denoiser, on centred scenes */
+  denoising_mse: nd > 0 ? totals.map((e) => ({ t: e.t, model: +e.model.toFixed(5), ideal: +e.ideal.toFixed(5) })) : null,
   seconds_per_sample: +gridSeconds.toFixed(2),
   out: values.out,
 };

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FluxRunner } from '../../src/model/flux/runner.ts';
-import { parsePrediction, velocityFromX0 } from '../../src/model/flux/prediction.ts';
+import { cleanFromVelocity, parsePrediction, velocityFromX0 } from '../../src/model/flux/prediction.ts';
 import { LOSS_OUTPUT, buildFluxTrainingGraph, gradOutput } from '../../src/model/flux/training.ts';
 import { Session } from '../../src/engine/session.ts';
 import { fluxFeeds } from '../../src/model/flux/feeds.ts';
@@ -40,6 +40,10 @@ describe('x0 prediction', () => {
       );
       const err = relErr(got.subarray(b * n, (b + 1) * n), want);
       assert.ok(err < 1e-10, `sample ${b}: relative error ${err}`);
+      // and back: the velocity output gives the network's x̂0 again (float32 result)
+      const back = cleanFromVelocity(prediction, Array.from(batch.img).slice(b * n, (b + 1) * n), got.subarray(b * n, (b + 1) * n), batch.timesteps[b]!);
+      const backErr = relErr(back, Array.from(rawOut).slice(b * n, (b + 1) * n));
+      assert.ok(backErr < 1e-6, `sample ${b}: x̂0 round trip relative error ${backErr}`);
     }
     await raw.release();
     await x0.release();

@@ -5,11 +5,11 @@
 // Being independent of the model, it cannot be flattered by it.
 
 import type { RgbImage } from '../backend.ts';
-import { type Sprite, renderScene } from '../pretrain/scenes.ts';
+import { CENTRED_SIZE, type Sprite, renderScene } from '../pretrain/scenes.ts';
 import { features, similarity } from './similarity.ts';
 
-/** The sizes (fractions of the width) centred training scenes use: 0.55–0.85. */
-const SIZES = [0.55, 0.7, 0.85];
+/** The smallest, middle and largest size centred training scenes use. */
+const SIZES = [0, 0.5, 1].map((u) => CENTRED_SIZE.min + CENTRED_SIZE.span * u);
 
 export class ConceptGallery {
   private readonly cache = new Map<string, Map<string, Float32Array[]>>();

@@ -35,3 +35,9 @@ export function velocityFromX0(xt: ArrayLike<number>, x0: ArrayLike<number>, t: 
   const d = Math.max(t, minT);
   return Float64Array.from({ length: xt.length }, (_, i) => (xt[i]! - x0[i]!) / d);
 }
+
+/** The clean image a graph's velocity output implies: x_t − t·v for velocity models, the network's x̂0 exactly for x0 models. */
+export function cleanFromVelocity(prediction: Prediction, xt: ArrayLike<number>, v: ArrayLike<number>, t: number): Float32Array {
+  const d = prediction.type === 'x0' ? Math.max(t, prediction.min_t) : t;
+  return Float32Array.from({ length: xt.length }, (_, i) => xt[i]! - d * v[i]!);
+}

@@ -186,6 +186,9 @@ export function article(name: string): string {
   return /^[aeiou]/.test(name) ? 'an' : 'a';
 }
 
+/** Sizes (fractions of the width) of a single centred object: min + span·u, u uniform in [0, 1). */
+export const CENTRED_SIZE = { min: 0.55, span: 0.3 } as const;
+
 /** The caption of a single centred object, the form the captioner and the recognition benchmark use too. */
 export function centredCaption(name: string, background: string): string {
   return `${article(name)} ${name} on a ${background} background`;
@@ -201,7 +204,7 @@ export function randomScene(rng: Rng, concepts: readonly string[], captionDropou
   const r = rng.uniform();
   if (r < 0.55) {
     const name = pick();
-    const size = 0.55 + 0.3 * rng.uniform();
+    const size = CENTRED_SIZE.min + CENTRED_SIZE.span * rng.uniform();
     spec = { background, objects: [{ concept: name, cx: 0.5, cy: 0.5, size }] };
     caption = centredCaption(name, background);
   } else if (r < 0.8) {
