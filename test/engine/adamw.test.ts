@@ -45,6 +45,31 @@ describe('AdamW', () => {
     assert.deepEqual(q, p);
   });
 
+  it('updates a weight EMA in the same pass, bit-identical to a separate pass', () => {
+    const init = [0.3, -1.2, 2.5, 0.01, -0.7];
+    const grads = [
+      [0.1, -0.4, 0.9, 0.0, 2.0],
+      [-0.3, 0.2, 0.5, 1.5, -0.1],
+      [0.05, 0.05, -0.6, 0.2, 0.3],
+    ];
+    const p = Float32Array.from(init);
+    const e = Float32Array.from(init);
+    const fused = new AdamW(new Map([['w', p]]), { lr: 0.05, maxGradNorm: 1 });
+    const q = Float32Array.from(init);
+    const f = Float32Array.from(init);
+    const plain = new AdamW(new Map([['w', q]]), { lr: 0.05, maxGradNorm: 1 });
+    for (const [k, g] of grads.entries()) {
+      const d = 0.9 - 0.1 * k;
+      fused.step({ w: g }, undefined, { decay: d, weights: new Map([['w', e]]) });
+      plain.step({ w: g });
+      for (let i = 0; i < f.length; i++) f[i] = d * f[i]! + (1 - d) * q[i]!;
+    }
+    assert.deepEqual(p, q);
+    assert.deepEqual(e, f);
+    assert.notDeepEqual(e, p);
+    assert.throws(() => fused.step({ w: grads[0]! }, undefined, { decay: 0.9, weights: new Map() }), /EMA tensor/);
+  });
+
   it('minimises a quadratic', () => {
     const p = Float32Array.from([5, -3]);
     const opt = new AdamW(new Map([['w', p]]), { lr: 0.1, weightDecay: 0 });

@@ -209,8 +209,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   let window: number[] = [];
   let windowStart = performance.now();
   // where a step's time goes (ms summed over the logging window): scene rendering + noising, the
-  // ONNX Runtime forward/backward, the optimizer, the EMA — the JS parts run while both cores wait
-  const spent = { data: 0, run: 0, adam: 0, ema: 0 };
+  // ONNX Runtime forward/backward, the AdamW + EMA update — the JS parts run while both cores wait
+  const spent = { data: 0, run: 0, update: 0 };
   while (state.step < o.maxSteps && Date.now() < o.deadline) {
     const t0 = performance.now();
     const res = state.step % o.highEvery === o.highEvery - 1 ? high : low;
@@ -241,20 +241,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     for (const k of res.keys) grads[k] = out[`grad.${k}`] as Float32Array;
     const since = state.step - startStep;
     const t2 = performance.now();
-    opt.step(grads, learningRateAt(o, since, warmup));
-    const t3 = performance.now();
     // EMA warm-up (as in timm/diffusers): early on the average must not be dominated by the zero-output init.
     const e0 = state.step - emaStart;
     const d = Math.min(o.emaDecay, (1 + e0) / (10 + e0));
-    for (const [k, p] of params) {
-      const e = ema.get(k)!;
-      for (let i = 0; i < p.length; i++) e[i] = d * e[i]! + (1 - d) * p[i]!;
-    }
-    const t4 = performance.now();
+    opt.step(grads, learningRateAt(o, since, warmup), { decay: d, weights: ema });
+    const t3 = performance.now();
     spent.data += t1 - t0;
     spent.run += t2 - t1;
-    spent.adam += t3 - t2;
-    spent.ema += t4 - t3;    state.step++;
+    spent.update += t3 - t2;    state.step++;
     state.samples += res.batch;
     state.seconds += (performance.now() - t0) / 1000;
     window.push(loss);
@@ -264,9 +258,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
       const rate = (window.length / (performance.now() - windowStart)) * 1000;
       const ms = (k: keyof typeof spent) => (spent[k] / window.length).toFixed(0);
       o.log(
-        `step ${state.step} loss ${mean.toFixed(4)} ${rate.toFixed(2)} steps/s (${(state.seconds / 3600).toFixed(2)} h total; ms/step data ${ms('data')} run ${ms('run')} adam ${ms('adam')} ema ${ms('ema')})`,
+        `step ${state.step} loss ${mean.toFixed(4)} ${rate.toFixed(2)} steps/s (${(state.seconds / 3600).toFixed(2)} h total; ms/step data ${ms('data')} run ${ms('run')} update ${ms('update')})`,
       );
-      spent.data = spent.run = spent.adam = spent.ema = 0;
+      spent.data = spent.run = spent.update = 0;
       window = [];
       windowStart = performance.now();
     }
