@@ -209,7 +209,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   let window: number[] = [];
   let windowStart = performance.now();
   // where a step's time goes (ms summed over the logging window): scene rendering + noising, the
-  // ONNX Runtime forward/backward, the AdamW + EMA update — the JS parts run while both cores wait
+  // ONNX Runtime forward/backward, the AdamW + EMA update. onnxruntime-node runs a session
+  // synchronously on the main thread, so the JS parts cannot overlap it: they add to every step.
   const spent = { data: 0, run: 0, update: 0 };
   while (state.step < o.maxSteps && Date.now() < o.deadline) {
     const t0 = performance.now();
@@ -248,7 +249,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     const t3 = performance.now();
     spent.data += t1 - t0;
     spent.run += t2 - t1;
-    spent.update += t3 - t2;    state.step++;
+    spent.update += t3 - t2;
+    state.step++;
     state.samples += res.batch;
     state.seconds += (performance.now() - t0) / 1000;
     window.push(loss);
