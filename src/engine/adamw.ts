@@ -118,7 +118,11 @@ function update(
   }
 }
 
-/** `update` plus the EMA of the new (float32-rounded) weights: bit-identical to the two passes. */
+/**
+ * `update` plus the EMA of the new (float32-rounded) weights: bit-identical to the two passes. A copy
+ * of `update`'s loop on purpose: one loop with an `if (e)` per element and the rounding costs the
+ * plain update (finetuning's) 25% (bench:adamw, 10.7 M params: 0.081 s → 0.101 s).
+ */
 function updateWithEma(
   p: Float32Array,
   g: ArrayLike<number>,
