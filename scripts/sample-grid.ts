@@ -58,6 +58,11 @@ export const PROMPTS = [
   'a whale on a yellow background',
 ];
 
+for (const name of ['steps', 'guidance', 'recognition', 'denoising'] as const) {
+  const v = Number(values[name]);
+  if (!Number.isFinite(v) || v < 0 || (name !== 'guidance' && !Number.isInteger(v))) throw new Error(`--${name} must be a ${name === 'guidance' ? 'number' : 'whole number'} ≥ 0, got '${values[name]}'`);
+}
+
 const backend = await FluxMiniBackend.load({
   weights: values.weights ? loadFluxMiniWeights(values.weights) : undefined,
   config: values.config ? loadFluxMiniConfig(values.config) : undefined,
@@ -103,7 +108,7 @@ if (nd > 0) {
   const c = backend.config;
   const patch = c.codec.patch;
   const side = c.codec.native_size / patch;
-  const grid = { rows: side, cols: side, patch };
+  const ids = imageIds({ rows: side, cols: side, patch });
   const runner = await FluxRunner.create({ params: c.flux, weights: backend.weights.flux, shape: { batch: 1, imgTokens: side * side, txtTokens: textTokens(c) }, prediction: c.prediction });
   const rng = new Rng(3000);
   for (let i = 0; i < nd; i++) {
@@ -113,7 +118,7 @@ if (nd > 0) {
     const family = centredFamily(sprites, concept, background, { size: c.codec.native_size, patch });
     const errors = await denoisingErrors(
       family,
-      async (xt, t) => cleanFromVelocity(c.prediction, xt, await runner.forward({ img: xt, imgIds: imageIds(grid), txt, y, timesteps: [t] }), t),
+      async (xt, t) => cleanFromVelocity(c.prediction, xt, await runner.forward({ img: xt, imgIds: ids, txt, y, timesteps: [t] }), t),
       DENOISING_T,
       rng,
     );
