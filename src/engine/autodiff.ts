@@ -1,18 +1,20 @@
-// Reverse-mode autodiff over the graph IR. Every rule is written with standard ONNX ops, because
-// the inference build of ONNX Runtime has no gradient kernels. Broadcasting is undone in one
-// place (`unbroadcast`), fan-out is summed as gradients arrive, and only nodes that lie between
-// the requested inputs and the loss get a backward pass.
+// Reverse-mode autodiff over the graph IR: one table of local rules and one driver. Every rule is
+// written with standard ONNX ops, because the inference build of ONNX Runtime has no gradient
+// kernels. A rule may return an input's gradient in the broadcast (output) shape: the driver sums
+// it back to the input's shape, so no rule has to undo broadcasting itself. Fan-out is summed as
+// gradients arrive, and only nodes that lie between the requested inputs and the loss get a
+// backward pass.
 
 import { allocate, isFloat } from './dtype.ts';
 import { GraphError, type Node, type Value, nodesFor } from './graph.ts';
 import * as F from './ops.ts';
-import { sameShape } from './shape.ts';
+import { broadcastShapes, sameShape } from './shape.ts';
 
 type Grads = (Value | undefined)[];
 type Vjp = (node: Node, gOut: Grads, needs: boolean[]) => Grads;
 
 /** Sums a broadcast gradient back down to `shape`. */
-export function unbroadcast(g: Value, shape: readonly number[]): Value {
+function unbroadcast(g: Value, shape: readonly number[]): Value {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
@@ -56,21 +58,15 @@ const rule = (op: string, fn: Vjp) => rules.set(op, fn);
 // ---------------------------------------------------------------- elementwise
 
 rule('Identity', (_n, [g]) => [g]);
-rule('Add', ({ inputs: [a, b] }, [g]) => [unbroadcast(g!, a!.shape), unbroadcast(g!, b!.shape)]);
-rule('Sub', ({ inputs: [a, b] }, [g], needs) => [
-  unbroadcast(g!, a!.shape),
-  needs[1] ? unbroadcast(F.neg(g!), b!.shape) : undefined,
-]);
+rule('Add', (_n, [g]) => [g, g]);
+rule('Sub', (_n, [g], needs) => [g, needs[1] ? F.neg(g!) : undefined]);
 rule('Mul', ({ inputs: [a, b] }, [g], needs) => [
-  needs[0] ? unbroadcast(F.mul(g!, b!), a!.shape) : undefined,
-  needs[1] ? unbroadcast(F.mul(g!, a!), b!.shape) : undefined,
+  needs[0] ? F.mul(g!, b!) : undefined,
+  needs[1] ? F.mul(g!, a!) : undefined,
 ]);
-rule('Div', ({ inputs: [a, b], outputs: [y] }, [g], needs) => {
+rule('Div', ({ inputs: [, b], outputs: [y] }, [g], needs) => {
   const ga = needs[0] || needs[1] ? F.div(g!, b!) : undefined;
-  return [
-    needs[0] ? unbroadcast(ga!, a!.shape) : undefined,
-    needs[1] ? unbroadcast(F.neg(F.mul(ga!, y!)), b!.shape) : undefined,
-  ];
+  return [needs[0] ? ga : undefined, needs[1] ? F.neg(F.mul(ga!, y!)) : undefined];
 });
 rule('Pow', ({ inputs: [x, p], outputs: [y] }, [g], needs) => {
   const k = constNumber(p!);
@@ -80,24 +76,15 @@ rule('Pow', ({ inputs: [x, p], outputs: [y] }, [g], needs) => {
     else if (k !== undefined) gx = F.mul(g!, F.mul(F.pow(x!, k - 1), k));
     else gx = F.mul(g!, F.mul(F.pow(x!, F.sub(p!, 1)), p!));
   }
-  return [
-    gx && unbroadcast(gx, x!.shape),
-    needs[1] ? unbroadcast(F.mul(g!, F.mul(y!, F.log(x!))), p!.shape) : undefined,
-  ];
+  return [gx, needs[1] ? F.mul(g!, F.mul(y!, F.log(x!))) : undefined];
 });
 rule('Max', ({ inputs: [a, b] }, [g], needs) => {
   const aWins = F.less(b!, a!);
-  return [
-    needs[0] ? unbroadcast(F.where(aWins, g!, 0), a!.shape) : undefined,
-    needs[1] ? unbroadcast(F.where(aWins, 0, g!), b!.shape) : undefined,
-  ];
+  return [needs[0] ? F.where(aWins, g!, 0) : undefined, needs[1] ? F.where(aWins, 0, g!) : undefined];
 });
 rule('Min', ({ inputs: [a, b] }, [g], needs) => {
   const aWins = F.less(a!, b!);
-  return [
-    needs[0] ? unbroadcast(F.where(aWins, g!, 0), a!.shape) : undefined,
-    needs[1] ? unbroadcast(F.where(aWins, 0, g!), b!.shape) : undefined,
-  ];
+  return [needs[0] ? F.where(aWins, g!, 0) : undefined, needs[1] ? F.where(aWins, 0, g!) : undefined];
 });
 rule('Neg', (_n, [g]) => [F.neg(g!)]);
 rule('Abs', ({ inputs: [x] }, [g]) => [F.mul(g!, F.sign(x!))]);
@@ -124,10 +111,10 @@ rule('Gelu', ({ inputs: [x], attrs }, [g]) => {
   const pdf = F.mul(F.exp(F.mul(F.square(xv), -0.5)), 1 / Math.sqrt(2 * Math.PI));
   return [F.mul(g!, F.add(cdf, F.mul(xv, pdf)))];
 });
-rule('Where', ({ inputs: [c, a, b] }, [g], needs) => [
+rule('Where', ({ inputs: [c] }, [g], needs) => [
   undefined,
-  needs[1] ? unbroadcast(F.where(c!, g!, 0), a!.shape) : undefined,
-  needs[2] ? unbroadcast(F.where(c!, 0, g!), b!.shape) : undefined,
+  needs[1] ? F.where(c!, g!, 0) : undefined,
+  needs[2] ? F.where(c!, 0, g!) : undefined,
 ]);
 rule('Cast', ({ inputs: [x] }, [g]) => [F.cast(g!, x!.dtype)]);
 
@@ -138,7 +125,7 @@ rule('MatMul', ({ inputs: [a, b] }, [g], needs) => {
   const B = b!;
   let ga: Value | undefined;
   let gb: Value | undefined;
-  if (needs[0]) ga = unbroadcast(F.matmul(g!, transposeLast2(B)), A.shape);
+  if (needs[0]) ga = F.matmul(g!, transposeLast2(B));
   if (needs[1]) {
     if (B.rank === 2 && A.rank > 2) {
       // x[..., K] · W[K, N]: one Gemm over the flattened rows instead of a batched product plus a reduction.
@@ -146,7 +133,7 @@ rule('MatMul', ({ inputs: [a, b] }, [g], needs) => {
       const N = B.shape[1]!;
       gb = F.gemm(F.reshape(A, [-1, K]), F.reshape(g!, [-1, N]), undefined, { transA: true });
     } else {
-      gb = unbroadcast(F.matmul(transposeLast2(A), g!), B.shape);
+      gb = F.matmul(transposeLast2(A), g!);
     }
   }
   return [ga, gb];
@@ -167,7 +154,7 @@ rule('Gemm', ({ inputs: [a, b, c], attrs }, [g], needs) => {
     : tB
       ? F.gemm(g!, a!, undefined, { transA: true, transB: tA, alpha })
       : F.gemm(a!, g!, undefined, { transA: !tA, alpha });
-  const gc = c && needs[2] ? unbroadcast(beta === 1 ? g! : F.mul(g!, beta), c.shape) : undefined;
+  const gc = c && needs[2] ? (beta === 1 ? g! : F.mul(g!, beta)) : undefined;
   return [ga, gb, gc];
 });
 
@@ -227,8 +214,8 @@ rule('LayerNormalization', ({ inputs: [x, scale, bias], outputs: [, mean, invStd
   }
   return [
     gx,
-    needs[1] ? unbroadcast(F.mul(g!, xhat), scale!.shape) : undefined,
-    bias && needs[2] ? unbroadcast(g!, bias.shape) : undefined,
+    needs[1] ? F.mul(g!, xhat) : undefined,
+    bias && needs[2] ? g! : undefined,
   ];
 });
 
@@ -237,7 +224,7 @@ rule('LayerNormalization', ({ inputs: [x, scale, bias], outputs: [, mean, invStd
 rule('Reshape', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
 rule('Unsqueeze', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
 rule('Squeeze', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
-rule('Expand', ({ inputs: [x] }, [g]) => [unbroadcast(g!, x!.shape)]);
+rule('Expand', (_n, [g]) => [g]);
 rule('Transpose', ({ attrs }, [g]) => {
   const perm = attrs['perm'] as number[];
   const inv = perm.map((_, i) => perm.indexOf(i));
@@ -288,6 +275,32 @@ for (const op of ['Equal', 'Less', 'Greater', 'Sign']) rule(op, (n) => n.inputs.
 
 // ---------------------------------------------------------------- the driver
 
+/** Whether a gradient of shape `to` can be summed down to `from` (i.e. `from` broadcasts to `to`). */
+function broadcastsTo(from: readonly number[], to: readonly number[]): boolean {
+  if (from.length > to.length) return false;
+  try {
+    return sameShape(broadcastShapes(from, to), to);
+  } catch {
+    return false;
+  }
+}
+
+/** A node's rule applied, with every input gradient it returns summed back to that input's shape. */
+function inputGradients(node: Node, gOut: Grads, needs: boolean[]): Grads {
+  const vjp = rules.get(node.op);
+  if (!vjp) throw new GraphError(`node '${node.name}': no gradient rule for op '${node.op}'`);
+  const gIn = vjp(node, gOut, needs);
+  return node.inputs.map((v, k) => {
+    const gv = gIn[k];
+    if (!needs[k] || !gv) return undefined;
+    if (!broadcastsTo(v.shape, gv.shape)) {
+      throw new GraphError(
+        `node '${node.name}' (${node.op}) backward: gradient [${gv.shape}] does not match input ${v.toString()}`,
+      );
+    }
+    return unbroadcast(gv, v.shape);
+  });
+}
 
 /**
  * Gradients of `y` with respect to `wrt`. `y` must be a scalar unless `seed` (dL/dy) is given.
@@ -314,23 +327,16 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
       if (gOut.every((x) => !x)) continue;
       const needs = node.inputs.map((v) => dependsOnWrt.has(v.id) && isFloat(v.dtype));
       if (!needs.some(Boolean)) continue;
-      const vjp = rules.get(node.op);
-      if (!vjp) throw new GraphError(`node '${node.name}': no gradient rule for op '${node.op}'`);
       let gIn: Grads;
       try {
-        gIn = g.scope(node.name.replace(/\//g, '.'), () => vjp(node, gOut, needs));
+        gIn = g.scope(node.name.replace(/\//g, '.'), () => inputGradients(node, gOut, needs));
       } catch (e) {
         if (e instanceof GraphError) throw e;
         throw new GraphError(`node '${node.name}' (${node.op}) backward: ${(e as Error).message}`);
       }
       node.inputs.forEach((v, k) => {
         const gv = gIn[k];
-        if (!needs[k] || !gv) return;
-        if (!sameShape(gv.shape, v.shape)) {
-          throw new GraphError(
-            `node '${node.name}' (${node.op}) backward: gradient [${gv.shape}] does not match input ${v.toString()}`,
-          );
-        }
+        if (!gv) return;
         const prev = grads.get(v.id);
         grads.set(v.id, prev ? F.add(prev, gv) : gv);
       });
@@ -342,4 +348,3 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
 export function hasGradientRule(op: string): boolean {
   return rules.has(op);
 }
-
