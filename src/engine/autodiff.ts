@@ -8,7 +8,7 @@
 import { allocate, isFloat } from './dtype.ts';
 import { GraphError, type Node, type Value, nodesFor } from './graph.ts';
 import * as F from './ops.ts';
-import { broadcastShapes, sameShape } from './shape.ts';
+import { broadcastShapes, sameShape, sliceWindows } from './shape.ts';
 
 type Grads = (Value | undefined)[];
 type Vjp = (node: Node, gOut: Grads, needs: boolean[]) => Grads;
@@ -243,16 +243,15 @@ rule('Split', ({ outputs, attrs }, gOut) => {
   const axis = attrs['axis'] as number;
   return [F.concat(outputs.map((o, i) => gOut[i] ?? zerosLike(o)), axis)];
 });
-rule('Slice', (node, [g]) => {
-  const x = node.inputs[0]!;
-  const [start] = readInts(node.inputs[1]!);
-  const [axis] = readInts(node.inputs[3]!);
-  const d = x.shape[axis!]!;
-  const s = Math.min(Math.max(start! < 0 ? start! + d : start!, 0), d);
-  const before = x.shape.map(() => 0);
-  const after = x.shape.map(() => 0);
-  before[axis!] = s;
-  after[axis!] = d - s - g!.shape[axis!]!;
+rule('Slice', ({ inputs: [x, starts, ends, axes, steps] }, [g]) => {
+  // The windows come from the forward's own sliceWindows, so both agree on negative axes and clamping.
+  const before = x!.shape.map(() => 0);
+  const after = x!.shape.map(() => 0);
+  const windows = sliceWindows(x!.shape, readInts(starts!), readInts(ends!), readInts(axes!), steps && readInts(steps));
+  for (const { axis, start, length } of windows) {
+    before[axis] = start;
+    after[axis] = x!.shape[axis]! - start - length;
+  }
   return [F.pad(g!, before, after)];
 });
 rule('Pad', (node, [g]) => {

@@ -4,7 +4,7 @@
 
 import { type DType, type TypedArray, ONNX_DTYPE, allocate, isFloat } from './dtype.ts';
 import { type AttrValue, type Graph, type OutputSpec, type Value, registerOp } from './graph.ts';
-import { broadcastShapes, normAxis, resolveReshape } from './shape.ts';
+import { broadcastShapes, normAxis, resolveReshape, sliceWindows } from './shape.ts';
 
 export type Operand = Value | number;
 
@@ -180,18 +180,10 @@ registerOp('Concat', (inputs, attrs) => {
 
 registerOp('Slice', (inputs) => {
   const x = inputs[0]!;
-  const starts = constInts(inputs[1], 'starts');
-  const ends = constInts(inputs[2], 'ends');
-  const axes = constInts(inputs[3], 'axes');
-  const steps = inputs[4] ? constInts(inputs[4], 'steps') : axes.map(() => 1);
+  const steps = inputs[4] ? constInts(inputs[4], 'steps') : undefined;
+  const [starts, ends, axes] = [constInts(inputs[1], 'starts'), constInts(inputs[2], 'ends'), constInts(inputs[3], 'axes')];
   const shape = [...x.shape];
-  axes.forEach((a0, i) => {
-    const a = normAxis(a0, x.rank);
-    const d = x.shape[a]!;
-    if (steps[i] !== 1) throw new Error('only unit steps are supported');
-    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-    shape[a] = Math.max(0, clamp(ends[i]!) - clamp(starts[i]!));
-  });
+  for (const { axis, length } of sliceWindows(x.shape, starts, ends, axes, steps)) shape[axis] = length;
   return [{ shape, dtype: x.dtype }];
 });
 

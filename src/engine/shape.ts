@@ -25,6 +25,39 @@ export function normAxis(axis: number, rank: number): number {
   return a;
 }
 
+/** What a Slice keeps of one axis: `length` elements from `start`. */
+export interface SliceWindow {
+  axis: number;
+  start: number;
+  length: number;
+}
+
+/**
+ * The windows of an ONNX Slice over `shape`, one per sliced axis: negative axes and indices count
+ * from the end, and starts/ends are clamped to the axis. Only unit steps are supported.
+ */
+export function sliceWindows(
+  shape: readonly number[],
+  starts: readonly number[],
+  ends: readonly number[],
+  axes: readonly number[],
+  steps: readonly number[] = axes.map(() => 1),
+): SliceWindow[] {
+  if (starts.length !== axes.length || ends.length !== axes.length || steps.length !== axes.length) {
+    throw new Error('starts, ends, axes and steps must have one entry per sliced axis');
+  }
+  const windows = axes.map((a, i) => {
+    const axis = normAxis(a, shape.length);
+    if (steps[i] !== 1) throw new Error('only unit steps are supported');
+    const d = shape[axis]!;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+    const start = clamp(starts[i]!);
+    return { axis, start, length: Math.max(0, clamp(ends[i]!) - start) };
+  });
+  if (new Set(windows.map((w) => w.axis)).size !== windows.length) throw new Error('an axis is sliced twice');
+  return windows;
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

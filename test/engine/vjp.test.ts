@@ -1,10 +1,18 @@
 // Every VJP rule against central finite differences (float64 where ONNX Runtime has the kernel).
 
 import { describe, it } from 'node:test';
+import type { Value } from '../../src/engine/graph.ts';
 import * as F from '../../src/engine/ops.ts';
 import { type GradCase, gradCheck } from './gradcheck.ts';
 
 const X = (shape: number[], name = 'x', lo?: number, hi?: number) => ({ name, shape, lo, hi });
+
+/** An ONNX Slice as written, unlike F.slice (one axis, normalised): several axes, negative axes, explicit steps. */
+function onnxSlice(x: Value, starts: number[], ends: number[], axes: number[], steps?: number[]): Value {
+  const g = x.graph;
+  const inputs = [x, F.ints(g, starts), F.ints(g, ends), F.ints(g, axes), ...(steps ? [F.ints(g, steps)] : [])];
+  return g.apply('Slice', inputs)[0]!;
+}
 
 const cases: Record<string, GradCase> = {
   'Add with broadcasting [2,3,4]+[4]': { inputs: [X([2, 3, 4]), X([4], 'y')], build: ([x, y]) => F.add(x!, y!) },
@@ -82,6 +90,31 @@ const cases: Record<string, GradCase> = {
   },
   Slice: { inputs: [X([3, 6])], build: ([x]) => F.slice(x!, 1, 1, 4) },
   'Slice with a negative start': { inputs: [X([3, 6])], build: ([x]) => F.slice(x!, 0, -2, 3) },
+  'Slice on the last axis of a rank-3 tensor': { inputs: [X([2, 3, 5])], build: ([x]) => F.slice(x!, 2, 1, 4) },
+  'Slice on a middle axis named by a negative axis': {
+    inputs: [X([2, 5, 3])],
+    build: ([x]) => onnxSlice(x!, [1], [4], [-2]),
+  },
+  'Slice on two axes at once, negative start and end': {
+    inputs: [X([4, 5, 6])],
+    build: ([x]) => onnxSlice(x!, [-3, 1], [-1, 5], [0, 2]),
+  },
+  'Slice on three axes with explicit unit steps': {
+    inputs: [X([3, 4, 5])],
+    build: ([x]) => onnxSlice(x!, [0, 1, 2], [2, 3, 4], [-1, 0, 1], [1, 1, 1]),
+  },
+  'Slice with out-of-range start and end clamped to the axis': {
+    inputs: [X([3, 6])],
+    build: ([x]) => onnxSlice(x!, [-100, 2], [2 ** 40, 100], [1, 0]),
+  },
+  'overlapping slices of one input': {
+    inputs: [X([2, 6])],
+    build: ([x]) => F.mul(F.slice(x!, 1, 0, 4), F.slice(x!, -1, 2, 6)),
+  },
+  'an empty slice next to a full one': {
+    inputs: [X([2, 6])],
+    build: ([x]) => F.concat([onnxSlice(x!, [4], [2], [1]), F.slice(x!, 1, 1, 3)], 1),
+  },
   'Split with one part unused': {
     inputs: [X([2, 7])],
     build: ([x]) => {
