@@ -269,8 +269,23 @@ rule('Gather', ({ inputs: [x, idx], attrs }, [g]) => {
   return [F.scatterAdd(x!.shape, indices, g!), undefined];
 });
 
-// Comparison and sign outputs are piecewise constant: no gradient flows through them.
-for (const op of ['Equal', 'Less', 'Greater', 'Sign']) rule(op, (n) => n.inputs.map(() => undefined));
+// Sign is piecewise constant: its gradient is zero wherever it is defined.
+rule('Sign', () => [undefined]);
+
+/**
+ * The registered ops that have no rule, each with the reason. grad() refuses to go through one
+ * (naming the reason) rather than let a missing rule pass for a zero gradient.
+ */
+export const NON_DIFFERENTIABLE: ReadonlyMap<string, string> = new Map([
+  ['Equal', 'its output is bool, and no rule sends a gradient to a bool value'],
+  ['Less', 'its output is bool, and no rule sends a gradient to a bool value'],
+  ['Greater', 'its output is bool, and no rule sends a gradient to a bool value'],
+  ['ScatterND', "only Gather's rule emits it: differentiating a backward graph (second order) is not supported"],
+]);
+
+export function hasGradientRule(op: string): boolean {
+  return rules.has(op);
+}
 
 // ---------------------------------------------------------------- the driver
 
@@ -287,7 +302,10 @@ function broadcastsTo(from: readonly number[], to: readonly number[]): boolean {
 /** A node's rule applied, with every input gradient it returns summed back to that input's shape. */
 function inputGradients(node: Node, gOut: Grads, needs: boolean[]): Grads {
   const vjp = rules.get(node.op);
-  if (!vjp) throw new GraphError(`node '${node.name}': no gradient rule for op '${node.op}'`);
+  if (!vjp) {
+    const why = NON_DIFFERENTIABLE.get(node.op);
+    throw new GraphError(`node '${node.name}': no gradient rule for op '${node.op}'${why ? ` (${why})` : ''}`);
+  }
   const gIn = vjp(node, gOut, needs);
   return node.inputs.map((v, k) => {
     const gv = gIn[k];
@@ -342,8 +360,4 @@ export function grad(y: Value, wrt: readonly Value[], seed?: Value): Value[] {
     }
   });
   return wrt.map((v) => grads.get(v.id) ?? zerosLike(v));
-}
-
-export function hasGradientRule(op: string): boolean {
-  return rules.has(op);
 }

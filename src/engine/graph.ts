@@ -64,8 +64,9 @@ export function registerOp(op: string, infer: InferFn, domain = ''): void {
   registry.set(op, { infer, domain });
 }
 
-export function isRegistered(op: string): boolean {
-  return registry.has(op);
+/** Every op a graph can hold (those ops.ts has registered once it is loaded). */
+export function registeredOps(): string[] {
+  return [...registry.keys()];
 }
 
 export class Graph {
