@@ -10,12 +10,13 @@ import { buildFluxGraph } from '../src/model/flux/build.ts';
 import { parseFluxParams } from '../src/model/flux/config.ts';
 import { fluxFeeds } from '../src/model/flux/feeds.ts';
 import { LORA_SCALE_INPUT } from '../src/model/flux/params.ts';
-import { buildFluxTrainingGraph, readGradients } from '../src/model/flux/training.ts';
+import { buildFluxTrainingGraph } from '../src/model/flux/training.ts';
 import { frozenWeights } from '../src/model/flux/weights.ts';
 import { initialWeight } from '../src/model/flux-mini/init.ts';
 import { initLoraTensors } from '../src/model/lora/init.ts';
 import { blockLinears } from '../src/model/lora/lora.ts';
 import type { Tensors } from '../src/model/tensors.ts';
+import { TrainingStep } from '../src/model/train/step.ts';
 import { matmulFlops } from './lib/flops.ts';
 import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts';
 
@@ -64,18 +65,15 @@ await fwdSession.release();
 const lora = loraRank ? { rank: loraRank, targets: blockLinears, bias: false } : undefined;
 const tg = buildFluxTrainingGraph(params, shape, { lora });
 const frozen = frozenWeights(tg.flux.store.params, weights, (k) => !tg.trainable.has(k));
-const trainSession = await Session.create({ outputs: tg.outputs, frozen });
+const trainStep = await TrainingStep.create(tg.outputs, { frozen });
 const trained = new Map<string, Float32Array>();
 if (lora) for (const [k, t] of initLoraTensors(tg.flux.store, rng)) trained.set(k, Float32Array.from(t.data));
 else for (const k of tg.trainable.keys()) trained.set(k, Float32Array.from(weights.get(k)!.data));
 const opt = new AdamW(trained, { lr: 1e-4 });
 const target = rng.fillNormal(new Float32Array(tg.target.size));
-const step = async () => {
-  const feeds: Record<string, Float32Array> = { ...(dataFeeds as Record<string, Float32Array>), ...Object.fromEntries(trained), target };
-  if (lora) feeds[LORA_SCALE_INPUT] = Float32Array.of(1);
-  const { grads } = readGradients(tg, await trainSession.run(feeds));
-  opt.step(Object.fromEntries(grads) as Record<string, Float32Array>);
-};
+const feeds = lora ? { ...dataFeeds, [LORA_SCALE_INPUT]: Float32Array.of(1) } : dataFeeds;
+const diverged = (loss: number) => new Error(`bench: loss is ${loss}`);
+const step = () => trainStep.run(opt, feeds, target, { lr: opt.opts.lr, diverged });
 const trainS = await timeIt(step, { reps });
 const trainFlops = matmulFlops(Object.values(tg.outputs));
 

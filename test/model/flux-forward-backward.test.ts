@@ -8,7 +8,8 @@ import { type Results, Session } from '../../src/engine/session.ts';
 import { timestepEmbedding } from '../../src/model/flux/embedders.ts';
 import { fluxFeeds } from '../../src/model/flux/feeds.ts';
 import { FluxRunner } from '../../src/model/flux/runner.ts';
-import { LOSS_OUTPUT, buildFluxTrainingGraph, gradOutput } from '../../src/model/flux/training.ts';
+import { buildFluxTrainingGraph } from '../../src/model/flux/training.ts';
+import { LOSS_OUTPUT, gradOutput } from '../../src/model/train/step.ts';
 import { unusedWeights, weightFeeds } from '../../src/model/flux/weights.ts';
 import { TOLERANCE, data, forwardBatch, load, params, relErr, shape } from './flux-tiny-fixture.ts';
 

@@ -6,12 +6,12 @@
 
 import { AdamW, type AdamWState } from '../../engine/adamw.ts';
 import { Rng } from '../../engine/rng.ts';
-import { type Feeds, Session } from '../../engine/session.ts';
+import type { Feeds } from '../../engine/session.ts';
 import { extractLora } from '../../engine/svd.ts';
 import type { RgbImage, TrainHooks, TrainRequest, TrainResult } from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
 import { fluxFeeds } from '../flux/feeds.ts';
-import { type FluxTrainingGraph, buildFluxTrainingGraph, readGradients } from '../flux/training.ts';
+import { type FluxTrainingGraph, buildFluxTrainingGraph } from '../flux/training.ts';
 import { LORA_SCALE_INPUT } from '../flux/params.ts';
 import { frozenWeights } from '../flux/weights.ts';
 import { writeLora } from '../lora/files.ts';
@@ -20,6 +20,7 @@ import { type Lora, type LoraModule, blockLinears } from '../lora/lora.ts';
 import type { Tensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch, learningRate } from '../train/flow.ts';
+import { TrainingStep } from '../train/step.ts';
 import { type FluxMiniConfig, textTokens, trainingTimesteps } from './config.ts';
 import type { TextEncoderSession } from './text-session.ts';
 
@@ -47,7 +48,7 @@ const isBlockWeight = (key: string) => /^(double|single)_blocks\./.test(key);
 interface Stage {
   grid: TokenGrid;
   graph: FluxTrainingGraph;
-  session: Session;
+  step: TrainingStep;
   /** Clean tokens of every example at this stage's grid. */
   x0: Float32Array[];
   ids: Float32Array;
@@ -106,13 +107,13 @@ export async function finetune(
       prediction: c.prediction,
     });
     const frozen = frozenWeights(graph.flux.store.params, ctx.weights, (k) => !graph.trainable.has(k));
-    const session = await Session.create({ outputs: graph.outputs, frozen, threads: ctx.threads });
+    const step = await TrainingStep.create(graph.outputs, { frozen, threads: ctx.threads });
     const x0: Float32Array[] = [];
     for (const e of req.examples) x0.push(imageToTokens(await fitImage(e.image, grid.cols * patch, grid.rows * patch), patch));
     const one = imageIds(grid);
     const ids = new Float32Array(batch * one.length);
     for (let b = 0; b < batch; b++) ids.set(one, b * one.length);
-    stages.push({ grid, graph, session, x0, ids });
+    stages.push({ grid, graph, step, x0, ids });
   }
 
   const captions = req.examples.map((e) => e.caption);
@@ -158,16 +159,12 @@ export async function finetune(
       y.push(...enc.y);
     }
     const shape = stage.graph.flux.shape;
-    const feeds: Feeds = {
-      ...fluxFeeds(c.flux, shape, 'float32', { img: flow.xt, imgIds: stage.ids, txt, y, timesteps: flow.t }),
-      ...Object.fromEntries(params),
-      target: flow.target,
-    };
+    const feeds: Feeds = fluxFeeds(c.flux, shape, 'float32', { img: flow.xt, imgIds: stage.ids, txt, y, timesteps: flow.t });
     if (lora) feeds[LORA_SCALE_INPUT] = Float32Array.of(1);
-    const res = readGradients(stage.graph, await stage.session.run(feeds));
-    loss = res.loss;
-    if (!Number.isFinite(loss)) throw new Error(`finetune diverged at step ${step} (loss ${loss}); try a lower learning_rate`);
-    opt.step(Object.fromEntries(res.grads) as Record<string, Float32Array>, learningRate(step, req.iterations, lr, warmup));
+    ({ loss } = await stage.step.run(opt, feeds, flow.target, {
+      lr: learningRate(step, req.iterations, lr, warmup),
+      diverged: (l) => new Error(`finetune diverged at step ${step} (loss ${l}); try a lower learning_rate`),
+    }));
     step++;
     hooks.onProgress?.(step / req.iterations, { step, loss });
     if (hooks.onCheckpoint && step % s.checkpointEvery === 0 && step < req.iterations) {
@@ -179,7 +176,7 @@ export async function finetune(
       await hooks.onPreview(await ctx.preview(current, captions[0]!), step);
     }
   }
-  for (const st of stages) await st.session.release();
+  for (const st of stages) await st.step.release();
 
   const result = lora ? { lora: loraFromParams(params, req.loraRank, shapes), error: undefined } : extracted(ctx.weights, params, shapes, req.loraRank);
   const out: TrainResult = {

@@ -2,16 +2,11 @@
 // gradient of the loss for every trainable tensor (base weights for full finetunes, LoRA
 // factors for LoRA finetunes). Everything not trainable is meant to be frozen into the session.
 
-import { grad } from '../../engine/autodiff.ts';
 import type { TypedArray } from '../../engine/dtype.ts';
 import type { Value } from '../../engine/graph.ts';
-import * as F from '../../engine/ops.ts';
+import { LOSS_OUTPUT, gradOutput, trainingOutputs } from '../train/step.ts';
 import { type BuildOptions, type FluxGraph, type FluxShape, buildFluxGraph } from './build.ts';
 import type { FluxParams } from './config.ts';
-
-export const TARGET_INPUT = 'target';
-export const LOSS_OUTPUT = 'loss';
-export const gradOutput = (key: string) => `grad.${key}`;
 
 export interface TrainingOptions extends BuildOptions {
   /** Which tensors (base keys or LoRA keys) get gradients; defaults to all LoRA tensors if any, else all weights. */
@@ -35,12 +30,8 @@ export function buildFluxTrainingGraph(params: FluxParams, shape: FluxShape, opt
   const { store } = flux;
   const select = opts.trainable ?? (store.loraParams.size ? (k: string) => store.loraParams.has(k) : () => true);
   const trainable = new Map([...store.params, ...store.loraParams].filter(([k]) => select(k)));
-  const target = flux.graph.input(TARGET_INPUT, flux.out.shape, flux.dtype);
-  const loss = F.mseLoss(flux.out, target);
-  const grads = grad(loss, [...trainable.values()]);
-  const outputs: Record<string, Value> = { [LOSS_OUTPUT]: loss };
+  const { target, loss, outputs } = trainingOutputs(flux.out, trainable);
   if (opts.withOutput) outputs['out'] = flux.out;
-  [...trainable.keys()].forEach((k, i) => (outputs[gradOutput(k)] = grads[i]!));
   return { flux, target, loss, trainable, outputs };
 }
 

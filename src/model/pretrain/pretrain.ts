@@ -8,11 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdamW } from '../../engine/adamw.ts';
-import { grad } from '../../engine/autodiff.ts';
-import type { Value } from '../../engine/graph.ts';
-import * as F from '../../engine/ops.ts';
 import { Rng } from '../../engine/rng.ts';
-import { Session } from '../../engine/session.ts';
 import { imageIds } from '../codec/patches.ts';
 import { FLUX_INPUT } from '../flux/build.ts';
 import { jointIds } from '../flux/feeds.ts';
@@ -23,6 +19,7 @@ import { initialWeight } from '../flux-mini/init.ts';
 import { readTensors, writeTensors } from '../tensors.ts';
 import { flowBatch } from '../train/flow.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
+import { TrainingStep, trainingOutputs } from '../train/step.ts';
 import { sceneBatch } from './data.ts';
 import { COLORS, CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
 
@@ -84,8 +81,7 @@ interface Resolution {
   size: number;
   batch: number;
   tokens: number;
-  session: Session;
-  keys: string[];
+  step: TrainingStep;
   pe: { cos: Float32Array; sin: Float32Array };
 }
 
@@ -94,19 +90,13 @@ async function buildResolution(c: FluxMiniConfig, size: number, batch: number, t
   const grid = { rows: size / patch, cols: size / patch, patch };
   const tokens = grid.rows * grid.cols;
   const jg = buildJointGraph(c, batch, tokens);
-  const keys = [...jg.store.params.keys()];
-  const target = jg.graph.input('target', jg.out.shape);
-  const loss = F.mseLoss(jg.out, target);
-  const grads = grad(loss, [...jg.store.params.values()]);
-  const outputs: Record<string, Value> = { loss };
-  keys.forEach((k, i) => (outputs[`grad.${k}`] = grads[i]!));
-  const session = await Session.create({ outputs, threads });
+  const step = await TrainingStep.create(trainingOutputs(jg.out, jg.store.params).outputs, { threads });
   const ids = imageIds(grid);
   const batchIds = new Float32Array(batch * ids.length);
   for (let b = 0; b < batch; b++) batchIds.set(ids, b * ids.length);
   const shape = { batch, imgTokens: tokens, txtTokens: textTokens(c) };
   const t = ropeTables(jointIds(shape, batchIds), batch, shape.txtTokens + tokens, c.flux.axes_dim, c.flux.theta);
-  return { size, batch, tokens, session, keys, pe: { cos: Float32Array.from(t.cos), sin: Float32Array.from(t.sin) } };
+  return { size, batch, tokens, step, pe: { cos: Float32Array.from(t.cos), sin: Float32Array.from(t.sin) } };
 }
 
 function atomicWrite(path: string, bytes: Uint8Array | string): void {
@@ -225,8 +215,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     });
     const flow = flowBatch(rng, batch.x0, res.tokens, trainingTimesteps(c));
     const t1 = performance.now();
-    const out = await res.session.run({
-      ...Object.fromEntries(params),
+    // EMA warm-up (as in timm/diffusers): early on the average must not be dominated by the zero-output init.
+    const e0 = state.step - emaStart;
+    const d = Math.min(o.emaDecay, (1 + e0) / (10 + e0));
+    const inputs = {
       [IDS_INPUT]: batch.ids,
       ...(c.text_encoder.word_buckets ? { [WORDS_INPUT]: batch.words } : {}),
       ...(c.text_encoder.pooled_words ? { [WORD_WEIGHTS_INPUT]: batch.wordWeights } : {}),
@@ -234,22 +226,15 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
       [FLUX_INPUT.timesteps]: flow.t,
       [FLUX_INPUT.peCos]: res.pe.cos,
       [FLUX_INPUT.peSin]: res.pe.sin,
-      target: flow.target,
+    };
+    const { loss, runMs, updateMs } = await res.step.run(opt, inputs, flow.target, {
+      lr: learningRateAt(o, state.step - startStep, warmup),
+      ema: { decay: d, weights: ema },
+      diverged: (l) => new Error(`pretrain: loss is ${l} at step ${state.step}`),
     });
-    const loss = Number(out['loss']![0]);
-    if (!Number.isFinite(loss)) throw new Error(`pretrain: loss is ${loss} at step ${state.step}`);
-    const grads: Record<string, Float32Array> = {};
-    for (const k of res.keys) grads[k] = out[`grad.${k}`] as Float32Array;
-    const since = state.step - startStep;
-    const t2 = performance.now();
-    // EMA warm-up (as in timm/diffusers): early on the average must not be dominated by the zero-output init.
-    const e0 = state.step - emaStart;
-    const d = Math.min(o.emaDecay, (1 + e0) / (10 + e0));
-    opt.step(grads, learningRateAt(o, since, warmup), { decay: d, weights: ema });
-    const t3 = performance.now();
     spent.data += t1 - t0;
-    spent.run += t2 - t1;
-    spent.update += t3 - t2;
+    spent.run += runMs;
+    spent.update += updateMs;
     state.step++;
     state.samples += res.batch;
     state.seconds += (performance.now() - t0) / 1000;
