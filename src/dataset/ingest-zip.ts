@@ -16,7 +16,6 @@ export interface IngestedImage {
 }
 
 export interface IngestedDataset {
-  zip: Buffer;
   images: IngestedImage[];
 }
 
@@ -34,7 +33,7 @@ export async function ingestZip(fileData: string, limits: DatasetLimits = DEFAUL
     const normalized = await normalizeImage(m.bytes, m.path, limits);
     images.push({ file: m.path, ...normalized, userCaption: captions.get(pathStem(m.path)) ?? captions.get(pathStem(m.path).toLowerCase()) ?? null });
   }
-  return { zip, images };
+  return { images };
 }
 
 function pairCaptions(members: ZipMember[]): Map<string, string> {

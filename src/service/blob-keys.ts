@@ -2,7 +2,6 @@
 // so deleting the finetune is one deletePrefix.
 
 export const finetunePrefix = (id: string) => `finetunes/${id}`;
-export const datasetZipKey = (id: string) => `finetunes/${id}/dataset.zip`;
 export const datasetImageKey = (id: string, index: number) => `finetunes/${id}/images/${String(index).padStart(2, '0')}.png`;
 export const loraKey = (id: string) => `finetunes/${id}/lora.safetensors`;
 export const checkpointKey = (id: string) => `finetunes/${id}/checkpoint.bin`;

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { authHook } from './auth-hook.ts';
-import { registerDocsRoutes } from './routes-docs.ts';
-import { registerFileRoutes } from './routes-files.ts';
-import { registerFinetuneRoutes } from './routes-finetunes.ts';
-import { registerInferenceRoutes } from './routes-inference.ts';
-import { registerResultRoutes } from './routes-results.ts';
+import { registerRoutes } from './bind-routes.ts';
+import { registerDocsRoutes } from './docs-routes.ts';
+import { errorHandler } from './error-handler.ts';
+import { fileHandlers } from './handlers/file-handlers.ts';
+import { finetuneHandlers } from './handlers/finetune-handlers.ts';
+import { inferenceHandlers } from './handlers/inference-handlers.ts';
+import { resultHandlers } from './handlers/result-handlers.ts';
 import type { ServiceContext } from './service-context.ts';
+import { zodValidatorCompiler } from './zod-validator.ts';
 
 /** The HTTP surface. Knows nothing about models or workers; talks to the database, blobs and (optionally) an in-process job runner. */
 export function buildHttpServer(ctx: ServiceContext): FastifyInstance {
@@ -29,27 +31,12 @@ export function buildHttpServer(ctx: ServiceContext): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; jsonInvalid?: boolean; code?: string }, _request, reply) => {
-    if (err.jsonInvalid) {
-      return reply.code(422).send({ detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: err.message } }] });
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ detail: 'Request body too large' });
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ detail: err.message });
-    app.log.error(err);
-    process.stderr.write(`fluxtune: ${err.stack ?? err.message}\n`);
-    return reply.code(500).send({ detail: 'Internal Server Error' });
-  });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not Found' }));
+  app.decorateRequest('keyId', '');
 
   registerDocsRoutes(app, ctx);
-  registerFileRoutes(app, ctx);
-  app.register(async (v1) => {
-    v1.decorateRequest('keyId', '');
-    // onRequest: a wrong key is refused before a 100 MB body is read and parsed.
-    v1.addHook('onRequest', authHook(ctx));
-    registerFinetuneRoutes(v1, ctx);
-    registerInferenceRoutes(v1, ctx);
-    registerResultRoutes(v1, ctx);
-  });
+  registerRoutes(app, ctx, [...finetuneHandlers(ctx), ...resultHandlers(ctx), ...inferenceHandlers(ctx), ...fileHandlers(ctx)]);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { InferenceEndpoint } from '../http/inference-schemas.ts';
+import type { InferenceEndpoint } from '../../api/inference-schemas.ts';
 
 /** A generation request after validation and defaults: what the job runs, stored as tasks.input. */
 export interface GenerationInput {

@@ -1,9 +1,9 @@
 import type { UrlSigner } from '../signed-urls.ts';
-import type { TaskRow } from './task-store.ts';
+import type { TaskRow, TaskStatus } from './task-store.ts';
 
 export interface TaskView {
   id: string;
-  status: string;
+  status: TaskStatus;
   result: Record<string, unknown> | null;
   progress: number | null;
   details: Record<string, unknown> | null;

@@ -36,6 +36,12 @@ export async function findTask(db: Queryable, id: string, keyId: string, region:
   return r.rows[0] ?? null;
 }
 
+/** Tasks of a key still Pending: what the active-task limit counts. */
+export async function countActiveTasks(db: Queryable, keyId: string): Promise<number> {
+  const r = await db.query<{ n: number }>(`select count(*)::int as n from tasks where key_id = $1 and status = 'Pending'`, [keyId]);
+  return r.rows[0]!.n;
+}
+
 export async function getTaskById(db: Queryable, id: string): Promise<TaskRow | null> {
   const r = await db.query<TaskRow>(`select * from tasks where id = $1`, [id]);
   return r.rows[0] ?? null;
@@ -51,8 +57,7 @@ export async function insertTaskWithJob(
   limits: { maxActive: number; maxAttempts: number },
 ): Promise<void> {
   await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [t.keyId]);
-  const active = await tx.query<{ n: number }>(`select count(*)::int as n from tasks where key_id = $1 and status = 'Pending'`, [t.keyId]);
-  if (active.rows[0]!.n >= limits.maxActive) throw new TooManyActiveTasks(limits.maxActive);
+  if ((await countActiveTasks(tx, t.keyId)) >= limits.maxActive) throw new TooManyActiveTasks(limits.maxActive);
   await tx.query(
     `insert into tasks (id, key_id, kind, region, status, progress, input, webhook_url, webhook_secret)
      values ($1, $2, $3, $4, 'Pending', 0, $5::jsonb, $6, $7)`,

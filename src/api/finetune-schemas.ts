@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { intBetween, numberBetween, optionalNullable, webhookFields, withDefault } from './schema-helpers.ts';
+import { taskStatus } from './result-schemas.ts';
+
+/** POST /v1/finetune — BFL's FinetuneInputs (reference/bfl-openapi-2025-05.json). */
+export const finetuneRequestSchema = z
+  .object({
+    file_data: z.string().meta({ description: 'Base64-encoded ZIP of 1–20 JPG/PNG/WebP images and, optionally, a .txt caption per image (same name). A data: prefix is tolerated.' }),
+    finetune_comment: z.string().meta({ description: 'Your name for the finetune; shown in finetune_details.', example: 'my-first-finetune' }),
+    mode: z.enum(['general', 'character', 'style', 'product']).meta({ description: 'Shapes the auto-captions: general describes the whole image; character, style and product centre the trigger word on the subject.' }),
+    trigger_word: withDefault(z.string().min(1), 'TOK', 'The word that stands for your concept in prompts.'),
+    iterations: withDefault(intBetween(100, 1000), 300, 'Number of training steps.'),
+    learning_rate: optionalNullable(numberBetween(1e-6, 0.005), 'Defaults to 1e-5 for full finetuning and 1e-4 for LoRA.'),
+    captioning: withDefault(z.boolean(), true, 'Caption images that have no .txt caption.'),
+    priority: withDefault(z.enum(['speed', 'quality', 'high_res_only']), 'quality', "'speed' trains at lower resolution, 'quality' mixes resolutions, 'high_res_only' trains at the native size only."),
+    finetune_type: withDefault(z.enum(['lora', 'full']), 'full', "'lora' trains a LoRA adapter; 'full' trains the blocks and extracts a LoRA afterwards."),
+    lora_rank: withDefault(z.literal([16, 32]), 32, 'Rank of the LoRA (for full finetunes: of the extracted LoRA).'),
+    ...webhookFields,
+  })
+  .transform((r) => ({ ...r, learning_rate: r.learning_rate ?? (r.finetune_type === 'full' ? 1e-5 : 1e-4) }));
+
+export type FinetuneRequest = z.output<typeof finetuneRequestSchema>;
+
+export const deleteFinetuneSchema = z.object({ finetune_id: z.string() });
+export const finetuneIdQuerySchema = z.object({ finetune_id: z.string() });
+
+/** 200 of POST /v1/finetune: BFL documents no shape; clients read finetune_id (the seed guide) or id. */
+export const finetuneSubmitResponse = z.object({
+  finetune_id: z.string(),
+  id: z.string(),
+  polling_url: z.string(),
+  status: z.literal('Pending').optional(),
+  webhook_url: z.string().optional(),
+});
+
+export const myFinetunesResponse = z.object({ finetunes: z.array(z.string()) });
+
+export const finetuneDetails = z.object({
+  finetune_comment: z.string(),
+  trigger_word: z.string(),
+  mode: z.enum(['general', 'character', 'style', 'product']),
+  finetune_type: z.enum(['full', 'lora']),
+  lora_rank: z.number().int(),
+  iterations: z.number().int(),
+  learning_rate: z.number(),
+  priority: z.enum(['speed', 'quality', 'high_res_only']),
+  captioning: z.boolean(),
+  timestamp: z.string().meta({ description: 'ISO 8601 time of the request' }),
+  // Ours beyond BFL (API.md "finetune_details"):
+  status: taskStatus,
+  progress: z.number().nullable(),
+  image_count: z.number().int(),
+  captions: z.array(z.object({ file: z.string(), caption: z.string(), source: z.string() })).nullable().meta({ description: 'The caption each image trained with, and where it came from' }),
+  training_seconds: z.number().nullable(),
+  region: z.string(),
+});
+
+export const finetuneDetailResponse = z.object({ finetune_details: finetuneDetails });
+
+export const deleteFinetuneResponse = z.object({
+  status: z.string(),
+  message: z.string(),
+  deleted_finetune_id: z.string(),
+  timestamp: z.string(),
+});

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { detailResponse, httpValidationError } from './error-schemas.ts';
+import {
+  deleteFinetuneResponse,
+  deleteFinetuneSchema,
+  finetuneDetailResponse,
+  finetuneIdQuerySchema,
+  finetuneRequestSchema,
+  finetuneSubmitResponse,
+  myFinetunesResponse,
+} from './finetune-schemas.ts';
+import { INFERENCE_ENDPOINTS, type InferenceEndpoint } from './inference-schemas.ts';
+import { getResultQuerySchema, resultResponse, submitResponse } from './result-schemas.ts';
+import { defineRoute, type ResponseDoc } from './route.ts';
+
+// The whole HTTP surface under /v1, one declaration per route. Handlers live in src/service/http/handlers.
+
+const forbidden = { description: 'Missing or invalid x-key', schema: detailResponse } as const satisfies ResponseDoc;
+const invalid = { description: 'Validation Error', schema: httpValidationError } as const satisfies ResponseDoc;
+const tooMany = { description: 'Too many active tasks for this key (24)', schema: detailResponse } as const satisfies ResponseDoc;
+const finetuneNotFound = { description: 'Finetune not found or access denied (another key or region)', schema: detailResponse } as const satisfies ResponseDoc;
+
+export const finetuneRoute = defineRoute({
+  operationId: 'finetune_v1_finetune_post',
+  method: 'POST',
+  path: '/v1/finetune',
+  auth: 'x-key',
+  tag: 'Finetuning',
+  summary: 'Submit a finetune',
+  description: 'Trains a finetune on a base64 ZIP of 1–20 images (optional .txt captions). The ZIP is fully validated before the 200: a rejected upload is a 422 that names the file and the reason.',
+  body: finetuneRequestSchema,
+  responses: { 200: { description: 'Accepted: poll get_result with the id', schema: finetuneSubmitResponse }, 403: forbidden, 422: invalid, 429: tooMany },
+  examples: {
+    body: { file_data: '<base64 of dataset.zip>', finetune_comment: 'my-first-finetune', mode: 'product', trigger_word: 'TOK', iterations: 300 },
+    python: `from bfl_finetune import request_finetuning\n\nr = request_finetuning("dataset.zip", "my-first-finetune", trigger_word="TOK", mode="product", iterations=300)\nprint(r["finetune_id"])`,
+    typescript: `import { FluxtuneClient } from 'fluxtune';\n\nconst client = new FluxtuneClient(); // BFL_API_KEY, FLUXTUNE_URL\nconst { finetune_id } = await client.requestFinetuning('my-images/', { finetune_comment: 'my-first-finetune', mode: 'product', iterations: 300 });\nawait client.waitFor(finetune_id, { onProgress: (p) => console.log(p) });`,
+  },
+});
+
+export const getResultRoute = defineRoute({
+  operationId: 'get_result_v1_get_result_get',
+  method: 'GET',
+  path: '/v1/get_result',
+  auth: 'x-key',
+  tag: 'Utility',
+  summary: 'Status, progress and result of a finetune or a generation',
+  description: 'Sample and preview URLs are signed and expire after 10 minutes; ask again for fresh ones.',
+  query: getResultQuerySchema,
+  responses: {
+    200: { description: 'The task', schema: resultResponse },
+    403: forbidden,
+    404: { description: 'Task not found (unknown id, another key or region)', schema: resultResponse },
+    422: invalid,
+  },
+  examples: {
+    query: { id: '<task or finetune id>' },
+    python: `from bfl_finetune import finetune_progress\n\nprint(finetune_progress("<finetune_id>"))  # get_inference(id) for a generation`,
+    typescript: `const r = await client.getResult(id); // or client.waitFor(id)\nconsole.log(r.status, r.progress, r.result);`,
+  },
+});
+
+export const myFinetunesRoute = defineRoute({
+  operationId: 'my_finetunes_v1_my_finetunes_get',
+  method: 'GET',
+  path: '/v1/my_finetunes',
+  auth: 'x-key',
+  tag: 'Finetuning',
+  summary: "The caller's finetunes, newest first",
+  responses: { 200: { description: 'Finetune ids', schema: myFinetunesResponse }, 403: forbidden },
+  examples: {
+    python: `from bfl_finetune import finetune_list\n\nprint(finetune_list()["finetunes"])`,
+    typescript: `const ids = await client.listFinetunes();`,
+  },
+});
+
+export const finetuneDetailsRoute = defineRoute({
+  operationId: 'finetune_details_v1_finetune_details_get',
+  method: 'GET',
+  path: '/v1/finetune_details',
+  auth: 'x-key',
+  tag: 'Finetuning',
+  summary: 'Parameters, captions and status of a finetune',
+  query: finetuneIdQuerySchema,
+  responses: { 200: { description: 'Details', schema: finetuneDetailResponse }, 403: forbidden, 404: finetuneNotFound, 422: invalid },
+  examples: {
+    query: { finetune_id: '<finetune_id>' },
+    python: `from bfl_finetune import finetune_details\n\nprint(finetune_details("<finetune_id>")["finetune_details"])`,
+    typescript: `const details = await client.finetuneDetails(finetuneId);\nconsole.log(details.captions);`,
+  },
+});
+
+export const deleteFinetuneRoute = defineRoute({
+  operationId: 'delete_finetune_v1_delete_finetune_post',
+  method: 'POST',
+  path: '/v1/delete_finetune',
+  auth: 'x-key',
+  tag: 'Finetuning',
+  summary: 'Cancel (if training) and delete a finetune and all its files',
+  body: deleteFinetuneSchema,
+  responses: { 200: { description: 'Deleted', schema: deleteFinetuneResponse }, 403: forbidden, 404: finetuneNotFound, 422: invalid },
+  examples: {
+    body: { finetune_id: '<finetune_id>' },
+    python: `from bfl_finetune import finetune_delete\n\nprint(finetune_delete("<finetune_id>"))`,
+    typescript: `await client.deleteFinetune(finetuneId);`,
+  },
+});
+
+export const filesRoute = defineRoute({
+  operationId: 'files_v1_files_get',
+  method: 'GET',
+  path: '/v1/files/:kind/:id',
+  auth: 'signed-url',
+  tag: 'Utility',
+  extension: true,
+  summary: 'A sample or preview image, by the signed URL that get_result hands out',
+  description: 'No x-key: the signature is the credential. URLs expire after 10 minutes.',
+  params: z.object({ kind: z.enum(['sample', 'preview']), id: z.string() }),
+  query: z.object({ exp: z.string().optional(), sig: z.string().optional() }),
+  responses: {
+    200: { description: 'The image', contentTypes: ['image/jpeg', 'image/png'] },
+    403: { description: 'Invalid or expired signature', schema: detailResponse },
+    404: { description: 'Gone', schema: detailResponse },
+  },
+  examples: {
+    python: `import requests\n\nr = get_inference("<id>")\nopen("sample.jpg", "wb").write(requests.get(r["result"]["sample"]).content)`,
+    typescript: `const bytes = await client.downloadSample(await client.waitFor(id));`,
+  },
+});
+
+function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
+  const spec = INFERENCE_ENDPOINTS[endpoint];
+  const finetuned = endpoint.endsWith('-finetuned');
+  const exampleBody: Record<string, unknown> = finetuned
+    ? { finetune_id: '<finetune_id>', finetune_strength: 1.2, prompt: 'a photo of TOK on a beach' }
+    : { prompt: 'a red apple on a wooden table' };
+  const pyArgs = Object.entries(exampleBody).filter(([k]) => k !== 'finetune_id' && k !== 'finetune_strength');
+  return defineRoute({
+    operationId: `${endpoint.replace(/[-.]/g, '_')}_v1_${endpoint.replace(/[-.]/g, '_')}_post`,
+    method: 'POST',
+    path: `/v1/${endpoint}`,
+    auth: 'x-key',
+    tag: finetuned ? 'Finetune inference' : 'Inference',
+    summary: spec.summary,
+    body: spec.body,
+    responses: {
+      200: { description: 'Accepted: poll get_result with the id (or wait for the webhook)', schema: submitResponse },
+      ...((finetuned ? { 400: { description: 'Finetune not ready', schema: detailResponse }, 404: finetuneNotFound } : {}) as Record<number, ResponseDoc>),
+      403: forbidden,
+      422: invalid,
+      429: tooMany,
+    },
+    examples: {
+      body: exampleBody,
+      python: finetuned
+        ? `from bfl_finetune import finetune_inference, get_inference\n\nr = finetune_inference("<finetune_id>", finetune_strength=1.2, endpoint="${endpoint}", ${pyArgs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})\nprint(get_inference(r["id"]))`
+        : `import os, requests\n\nr = requests.post("http://127.0.0.1:8787/v1/${endpoint}", headers={"x-key": os.environ["BFL_API_KEY"]}, json=${JSON.stringify(exampleBody)}).json()\nprint(r["polling_url"])`,
+      typescript: finetuned
+        ? `const { id } = await client.finetuneInference('${endpoint}', finetuneId, { prompt: 'a photo of TOK on a beach', finetune_strength: 1.2 });\nconst image = await client.downloadSample(await client.waitFor(id));`
+        : `const { id } = await client.generate('${endpoint}', { prompt: 'a red apple on a wooden table' });\nconst image = await client.downloadSample(await client.waitFor(id));`,
+    },
+  });
+}
+
+export const inferenceRoutes = {
+  'flux-pro-1.1-ultra': inferenceRoute('flux-pro-1.1-ultra'),
+  'flux-pro-1.1-ultra-finetuned': inferenceRoute('flux-pro-1.1-ultra-finetuned'),
+  'flux-pro': inferenceRoute('flux-pro'),
+  'flux-pro-finetuned': inferenceRoute('flux-pro-finetuned'),
+} satisfies { [E in InferenceEndpoint]: ReturnType<typeof inferenceRoute<E>> };
+
+/** Every /v1 route, in the order the docs list them. */
+export const API_ROUTES = [
+  finetuneRoute,
+  getResultRoute,
+  myFinetunesRoute,
+  finetuneDetailsRoute,
+  deleteFinetuneRoute,
+  ...Object.values(inferenceRoutes),
+  filesRoute,
+] as const;

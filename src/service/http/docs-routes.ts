@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { buildOpenApi } from '../../api/openapi.ts';
+import { API_ROUTES } from '../../api/routes.ts';
+import type { ServiceContext } from './service-context.ts';
+
+const WEB_DIR = new URL('../../../web/', import.meta.url);
+const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+// Swagger UI, served from its npm package: the docs page needs nothing from the network.
+const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const SWAGGER_ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+/** /openapi.json (generated from the route table), /docs (Swagger UI over it) and the dashboard (/). No key needed. */
+export function registerDocsRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  const openapi = buildOpenApi(API_ROUTES, { region: ctx.config.region, version: VERSION });
+  app.get('/openapi.json', async () => openapi);
+  const page = (file: string) => async (_req: unknown, reply: FastifyReply) =>
+    reply.header('content-type', 'text/html; charset=utf-8').send(await readFile(new URL(file, WEB_DIR)));
+  app.get('/docs', page('docs.html'));
+  app.get('/', page('index.html'));
+  app.get<{ Params: { file: string } }>('/docs/assets/:file', async (request, reply) => {
+    const type = SWAGGER_ASSETS[request.params.file];
+    if (!type) return reply.code(404).send({ detail: 'Not Found' });
+    return reply
+      .header('content-type', type)
+      .header('cache-control', 'public, max-age=86400')
+      .send(await readFile(join(SWAGGER_UI_DIR, request.params.file)));
+  });
+}

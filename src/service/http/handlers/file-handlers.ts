@@ -1,0 +1,27 @@
+import { filesRoute } from '../../../api/routes.ts';
+import { getTaskById } from '../../tasks/task-store.ts';
+import { type BoundRoute, implement } from '../bind-routes.ts';
+import { detailError } from '../http-errors.ts';
+import type { ServiceContext } from '../service-context.ts';
+
+const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/png' };
+
+/** GET /v1/files/{sample|preview}/<task id>?exp&sig — the signed URLs that get_result hands out. */
+export function fileHandlers(ctx: ServiceContext): BoundRoute[] {
+  return [
+    implement(filesRoute, async ({ params: { kind, id }, query, reply }) => {
+      const verdict = ctx.signer.verify(kind, id, query.exp, query.sig);
+      if (verdict === 'invalid') throw detailError(403, 'Invalid signature');
+      if (verdict === 'expired') throw detailError(403, 'This URL has expired; ask get_result for a fresh one');
+      const task = await getTaskById(ctx.db, id);
+      const key = !task ? null : kind === 'sample' ? ((task.result as { sample_blob?: string } | null)?.sample_blob ?? null) : task.preview_blob;
+      const bytes = key ? await ctx.blobs.get(key) : null;
+      if (!key || !bytes) throw detailError(404, 'Not Found');
+      const ext = key.slice(key.lastIndexOf('.') + 1);
+      return reply
+        .header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream')
+        .header('cache-control', 'private, max-age=600')
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    }),
+  ];
+}

@@ -1,0 +1,26 @@
+import { singleError, type Location } from './pydantic-errors.ts';
+
+/** An answer other than 200, thrown by a guard or handler and sent by the server's one error handler. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly body: unknown,
+  ) {
+    super(typeof body === 'object' && body && 'detail' in body && typeof body.detail === 'string' ? body.detail : `HTTP ${statusCode}`);
+  }
+}
+
+/** FastAPI's HTTPException: {"detail": "<message>"}. */
+export const detailError = (statusCode: number, detail: string) => new HttpError(statusCode, { detail });
+
+/** A 422 for one field that passed the schema but not a later check (a ZIP, an image, a webhook address). */
+export const fieldError = (where: Location, field: string, msg: string, input: unknown) =>
+  new HttpError(422, singleError(where, field, 'value_error', `Value error, ${msg}`, input));
+
+/** Echoing a 100 MB base64 string back in a 422 helps nobody. */
+export function truncatedInput(value: unknown): unknown {
+  return typeof value === 'string' && value.length > 80 ? `${value.slice(0, 80)}…` : value;
+}
+
+export const NOT_AUTHENTICATED = 'Not authenticated - Invalid Authentication';
+export const FINETUNE_NOT_FOUND = 'Finetune not found or access denied';
