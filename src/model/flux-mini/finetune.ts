@@ -7,13 +7,13 @@
 import { AdamW, type AdamWState } from '../../engine/adamw.ts';
 import { Rng } from '../../engine/rng.ts';
 import type { Feeds } from '../../engine/session.ts';
-import { extractLora } from '../../engine/svd.ts';
 import type { RgbImage, TrainHooks, TrainRequest, TrainResult } from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
 import { fluxFeeds } from '../flux/feeds.ts';
 import { type FluxTrainingGraph, buildFluxTrainingGraph } from '../flux/training.ts';
 import { LORA_SCALE_INPUT } from '../flux/params.ts';
 import { frozenWeights } from '../flux/weights.ts';
+import { extractLora } from '../lora/extract.ts';
 import { writeLora } from '../lora/files.ts';
 import { initLoraTensors } from '../lora/init.ts';
 import { type Lora, type LoraModule, blockLinears } from '../lora/lora.ts';
