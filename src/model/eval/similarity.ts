@@ -53,19 +53,3 @@ export function nearestNeighbourSimilarity(samples: readonly RgbImage[], referen
   }
   return total / samples.length;
 }
-
-/** Mean RGB of the pixels near the image border (where the background shows). */
-export function borderColour(img: RgbImage, margin = 0.1): [number, number, number] {
-  const m = Math.max(1, Math.round(Math.min(img.width, img.height) * margin));
-  const sum = [0, 0, 0];
-  let n = 0;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      if (x >= m && x < img.width - m && y >= m && y < img.height - m) continue;
-      const i = (y * img.width + x) * 3;
-      for (let c = 0; c < 3; c++) sum[c]! += img.data[i + c]!;
-      n++;
-    }
-  }
-  return [sum[0]! / n, sum[1]! / n, sum[2]! / n];
-}

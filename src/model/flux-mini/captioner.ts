@@ -7,8 +7,8 @@ import type { RgbImage } from '../backend.ts';
 import { fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
 import type { FluxRunner } from '../flux/runner.ts';
 import { Rng } from '../../engine/rng.ts';
-import { borderColour } from '../eval/similarity.ts';
-import { COLORS, centredCaption } from '../pretrain/scenes.ts';
+import { borderColour, nearestColour } from './background-colour.ts';
+import { centredCaption } from './caption-vocabulary.ts';
 import type { FluxMiniConfig } from './config.ts';
 import type { TextEncoderSession } from './text-session.ts';
 
@@ -22,19 +22,6 @@ export interface CaptionModel {
 const LEVELS = [0.45, 0.7];
 /** Candidates scored per forward pass. */
 export const CAPTION_BATCH = 16;
-
-export function nearestColour(rgb: readonly number[]): string {
-  let best = 'gray';
-  let bestD = Infinity;
-  for (const [name, c] of Object.entries(COLORS)) {
-    const d = (c[0] - rgb[0]!) ** 2 + (c[1] - rgb[1]!) ** 2 + (c[2] - rgb[2]!) ** 2;
-    if (d < bestD) {
-      bestD = d;
-      best = name;
-    }
-  }
-  return best;
-}
 
 export async function captionImages(model: CaptionModel, images: readonly RgbImage[], concepts: readonly string[]): Promise<(string | null)[]> {
   const patch = model.config.codec.patch;

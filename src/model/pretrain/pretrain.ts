@@ -21,7 +21,8 @@ import { flowBatch } from '../train/flow.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { TrainingStep, trainingOutputs } from '../train/step.ts';
 import { sceneBatch } from './data.ts';
-import { COLORS, CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
+import { COLORS } from '../flux-mini/caption-vocabulary.ts';
+import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
 
 export const PRETRAIN_CATEGORIES = ['Animals & Nature', 'Food & Drink'];
 export const WEIGHTS_FILE = 'flux-mini.safetensors';

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../../engine/rng.ts';
 import type { RgbImage } from '../backend.ts';
+import { COLORS, article, centredCaption } from '../flux-mini/caption-vocabulary.ts';
 
 export interface EmojiConcept {
   /** Caption words, e.g. "evergreen tree". */
@@ -45,21 +46,6 @@ export const CORE_CONCEPTS = [
 ];
 
 const CATEGORIES = new Set(['Animals & Nature', 'Food & Drink', 'Travel & Places', 'Objects', 'Activities']);
-
-export const COLORS: Record<string, [number, number, number]> = {
-  red: [220, 40, 40],
-  orange: [245, 140, 30],
-  yellow: [245, 220, 50],
-  green: [50, 170, 70],
-  blue: [40, 90, 220],
-  purple: [140, 60, 190],
-  pink: [245, 150, 190],
-  brown: [130, 80, 40],
-  black: [20, 20, 20],
-  white: [245, 245, 245],
-  gray: [128, 128, 128],
-  teal: [30, 160, 160],
-};
 
 const require = createRequire(import.meta.url);
 
@@ -182,17 +168,8 @@ const POSITIONS: Record<string, [number, number]> = {
   'at the bottom': [0.5, 0.72],
 };
 
-export function article(name: string): string {
-  return /^[aeiou]/.test(name) ? 'an' : 'a';
-}
-
 /** Sizes (fractions of the width) of a single centred object: min + span·u, u uniform in [0, 1). */
 export const CENTRED_SIZE = { min: 0.55, span: 0.3 } as const;
-
-/** The caption of a single centred object, the form the captioner and the recognition benchmark use too. */
-export function centredCaption(name: string, background: string): string {
-  return `${article(name)} ${name} on a ${background} background`;
-}
 
 /** A random scene and its caption. `captionDropout` yields empty captions for classifier-free guidance. */
 export function randomScene(rng: Rng, concepts: readonly string[], captionDropout = 0): { spec: SceneSpec; caption: string } {

@@ -1,0 +1,53 @@
+// Runtime code never imports pretraining or evaluation code: the service loads src/model/index.ts,
+// and nothing it reaches may pull in the scene renderer, the emoji data or the benchmarks' metrics.
+
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const OFF_LIMITS = ['model/pretrain/', 'model/eval/'].map((d) => join(SRC, d));
+const offLimits = (file: string) => OFF_LIMITS.some((d) => file.startsWith(d));
+const name = (file: string) => relative(SRC, file);
+
+/** The files `file` imports (type-only imports included: they are dependencies too), as absolute paths. */
+function importsOf(file: string): string[] {
+  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+  return importedFiles.map((f) => f.fileName).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s));
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('import boundaries', () => {
+  it('nothing reachable from src/model/index.ts is pretraining or evaluation code', () => {
+    const root = join(SRC, 'model/index.ts');
+    const via = new Map<string, string | null>([[root, null]]);
+    const queue = [root];
+    while (queue.length) {
+      const file = queue.shift()!;
+      for (const dep of importsOf(file)) {
+        if (via.has(dep)) continue;
+        via.set(dep, file);
+        queue.push(dep);
+      }
+    }
+    assert.ok(via.has(join(SRC, 'model/flux-mini/captioner.ts')), 'the walk reaches the captioner (the import scan works)');
+    const chain = (file: string): string[] => (via.get(file) ? [...chain(via.get(file)!), name(file)] : [name(file)]);
+    const reached = [...via.keys()].filter(offLimits).map((f) => chain(f).join(' → '));
+    assert.deepEqual(reached, []);
+  });
+
+  it('no file of src outside pretraining and evaluation imports them', () => {
+    const crossings = sourceFiles(SRC)
+      .filter((f) => !offLimits(f))
+      .flatMap((f) => importsOf(f).filter(offLimits).map((dep) => `${name(f)} imports ${name(dep)}`));
+    assert.deepEqual(crossings, []);
+  });
+});
