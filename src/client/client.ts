@@ -1,12 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { errorFor, FluxtuneTaskFailedError } from './errors.ts';
 import type {
+  BaseEndpoint,
   DeleteResponse,
+  FinetunedEndpoint,
   FinetuneDetails,
+  FinetuneInferenceParams,
   FinetuneParams,
   FinetuneSubmitResponse,
-  InferenceEndpoint,
-  InferenceParams,
+  InferenceRequest,
   SubmitResponse,
   TaskResult,
 } from './types.ts';
@@ -94,17 +96,17 @@ export class FluxtuneClient {
     return this.request('POST', '/v1/delete_finetune', { body: { finetune_id: finetuneId } });
   }
 
-  /** Generation with a finetune; defaults like the seed: ultra-finetuned at strength 1.2. */
-  finetuneInference(
-    finetuneId: string,
-    params: InferenceParams & { finetune_strength?: number; endpoint?: InferenceEndpoint } = {},
-  ): Promise<SubmitResponse> {
+  /**
+   * Generation with a finetune; defaults like the seed: ultra-finetuned at strength 1.2. The fields
+   * are the chosen endpoint's: a misspelt field or one another endpoint has does not compile.
+   */
+  finetuneInference<E extends FinetunedEndpoint = 'flux-pro-1.1-ultra-finetuned'>(finetuneId: string, params: FinetuneInferenceParams<E> = {} as FinetuneInferenceParams<E>): Promise<SubmitResponse> {
     const { endpoint = 'flux-pro-1.1-ultra-finetuned', finetune_strength = 1.2, ...rest } = params;
     return this.request('POST', `/v1/${endpoint}`, { body: { ...rest, finetune_id: finetuneId, finetune_strength } });
   }
 
   /** Generation without a finetune (flux-pro, flux-pro-1.1-ultra). */
-  generate(endpoint: InferenceEndpoint, params: InferenceParams = {}): Promise<SubmitResponse> {
+  generate<E extends BaseEndpoint>(endpoint: E, params: InferenceRequest<E> = {} as InferenceRequest<E>): Promise<SubmitResponse> {
     return this.request('POST', `/v1/${endpoint}`, { body: params });
   }
 
@@ -115,7 +117,7 @@ export class FluxtuneClient {
     for (;;) {
       o.signal?.throwIfAborted();
       const r = await this.getResult(id);
-      o.onProgress?.(r.progress, r);
+      o.onProgress?.(r.progress ?? null, r);
       if (r.status === 'Ready') return r;
       if (r.status !== 'Pending') throw new FluxtuneTaskFailedError(r);
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${id} (last status ${r.status})`);

@@ -63,8 +63,8 @@ export function errorFor(status: number, body: unknown): FluxtuneApiError {
 
 /** A task finished with Error (or moderation) while waitFor was waiting. */
 export class FluxtuneTaskFailedError extends Error {
-  constructor(readonly result: { id: string; status: string; details: unknown }) {
-    super(`Task ${result.id} ended with status ${result.status}: ${JSON.stringify(result.details)}`);
+  constructor(readonly result: { id: string; status: string; details?: unknown }) {
+    super(`Task ${result.id} ended with status ${result.status}: ${JSON.stringify(result.details ?? null)}`);
     this.name = 'FluxtuneTaskFailedError';
   }
 }

@@ -1,0 +1,36 @@
+// The SDK's request types come from the route declarations: these calls are checked by `npm run typecheck`
+// (part of `npm test`); each @ts-expect-error fails the typecheck if the line it marks ever compiles.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FluxtuneClient } from '../../src/client/client.ts';
+import type { InferenceEndpoint } from '../../src/client/types.ts';
+import { INFERENCE_ENDPOINTS } from '../../src/api/inference-schemas.ts';
+
+function typeChecks(client: FluxtuneClient): void {
+  void client.finetuneInference('id', { endpoint: 'flux-pro-finetuned', prompt: 'x', width: 512, steps: 20, finetune_strength: 1 });
+  void client.finetuneInference('id', { prompt: 'x', aspect_ratio: '1:1', image_prompt_strength: 0.2 });
+  void client.generate('flux-pro-1.1-ultra', { prompt: 'x', raw: true });
+  void client.generate('flux-pro', { interval: 2 });
+  // @ts-expect-error a misspelt field
+  void client.finetuneInference('id', { prompt: 'x', finetune_strenght: 1 });
+  // @ts-expect-error canny's fields on ultra
+  void client.finetuneInference('id', { endpoint: 'flux-pro-1.1-ultra-finetuned', canny_low_threshold: 50 });
+  // @ts-expect-error ultra-finetuned has no raw (BFL's FinetuneFluxUltraInput)
+  void client.finetuneInference('id', { endpoint: 'flux-pro-1.1-ultra-finetuned', raw: true });
+  // @ts-expect-error pro's width on ultra
+  void client.generate('flux-pro-1.1-ultra', { width: 512 });
+  // @ts-expect-error a finetuned endpoint is not a base one
+  void client.generate('flux-pro-finetuned', { prompt: 'x' });
+  // @ts-expect-error no such endpoint
+  void client.generate('flux-pro-2', {});
+  // @ts-expect-error the wrong type
+  void client.requestFinetuning('dir', { finetune_comment: 'c', iterations: '300' });
+}
+
+describe('SDK types', () => {
+  it('InferenceEndpoint is derived from the route table', () => {
+    const endpoints: InferenceEndpoint[] = Object.keys(INFERENCE_ENDPOINTS) as (keyof typeof INFERENCE_ENDPOINTS)[];
+    assert.deepEqual(endpoints.sort(), ['flux-pro', 'flux-pro-1.1-ultra', 'flux-pro-1.1-ultra-finetuned', 'flux-pro-finetuned']);
+    assert.equal(typeof typeChecks, 'function');
+  });
+});
