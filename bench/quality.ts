@@ -64,8 +64,6 @@ for (const [ci, concept] of concepts.entries()) {
   const t0 = performance.now();
   const trained = await backend.train({
     examples,
-    triggerWord: 'TOK',
-    mode: 'character',
     iterations,
     learningRate: finetuneType === 'lora' ? 1e-4 : 1e-5,
     priority,

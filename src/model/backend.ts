@@ -22,9 +22,8 @@ export interface TrainingExample {
 }
 
 export interface TrainRequest {
+  /** Captions already carry the trigger word where the mode puts it (src/dataset/trigger-word.ts). */
   examples: TrainingExample[];
-  triggerWord: string;
-  mode: FinetuneMode;
   iterations: number;
   learningRate: number;
   priority: Priority;

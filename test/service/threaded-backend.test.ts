@@ -7,8 +7,6 @@ import type { TrainRequest } from '../../src/model/backend.ts';
 
 const request: TrainRequest = {
   examples: [{ image: { width: 2, height: 1, data: new Uint8Array([1, 2, 3, 4, 5, 6]) }, caption: 'TOK' }],
-  triggerWord: 'TOK',
-  mode: 'general',
   iterations: 100,
   learningRate: 1e-4,
   priority: 'speed',

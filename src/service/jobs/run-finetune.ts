@@ -4,13 +4,12 @@ import { buildTrainingCaptions } from '../../dataset/training-captions.ts';
 import type { TrainCheckpoint, TrainingExample } from '../../model/backend.ts';
 import { checkpointKey, finetunePrefix, loraKey, previewKey } from '../blob-keys.ts';
 import { getFinetuneById, setFinetuneCaptions, setFinetuneTrained, type FinetuneRow } from '../tasks/finetune-store.ts';
-import { markTaskReady, setTaskPreview, setTaskProgress } from '../tasks/task-store.ts';
-import { enqueueWebhook } from '../webhooks/webhook-outbox.ts';
+import { setTaskPreview } from '../tasks/task-store.ts';
+import { finishTask } from './finish-task.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
-import { completeJob, recordCheckpoint } from './queue.ts';
-
-const PROGRESS_WRITE_INTERVAL_MS = 250;
+import { throttledProgressWriter } from './progress-writer.ts';
+import { recordCheckpoint } from './queue.ts';
 
 /** Caption (once), train with checkpoints and previews, store the LoRA, mark the finetune Ready. */
 export async function runFinetuneJob(ctx: JobContext): Promise<void> {
@@ -42,8 +41,6 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
   const result = await ctx.backend.train(
     {
       examples,
-      triggerWord: ft.trigger_word,
-      mode: ft.mode,
       iterations: ft.iterations,
       learningRate: ft.learning_rate,
       priority: ft.priority,
@@ -70,20 +67,12 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
   ctx.signal.throwIfAborted();
 
   await blobs.put(loraKey(ft.id), result.lora);
-  const stillThere = await db.transaction(async (tx) => {
-    if (!(await markTaskReady(tx, ft.id, { finetune_id: ft.id }))) return false;
-    await setFinetuneTrained(tx, ft.id, loraKey(ft.id), result.trainingSeconds);
-    await completeJob(tx, ft.id, ctx.owner);
-    await enqueueWebhook(tx, ft.id);
-    return true;
+  await finishTask(ctx, {
+    result: { finetune_id: ft.id },
+    blobPrefix: finetunePrefix(ft.id),
+    alsoInTransaction: (tx) => setFinetuneTrained(tx, ft.id, loraKey(ft.id), result.trainingSeconds),
   });
-  if (!stillThere) {
-    // Deleted while training: the files we just wrote must not outlive it.
-    await blobs.deletePrefix(finetunePrefix(ft.id));
-    throw new JobAbandoned('finetune deleted');
-  }
   await blobs.delete(checkpointKey(ft.id));
-  ctx.onFinished();
 }
 
 async function captionDataset(ctx: JobContext, ft: FinetuneRow): Promise<NonNullable<FinetuneRow['captions']>> {
@@ -103,31 +92,4 @@ async function captionDataset(ctx: JobContext, ft: FinetuneRow): Promise<NonNull
   // Stored before training, so finetune_details shows them early and a resumed job reuses them.
   await setFinetuneCaptions(ctx.db, ft.id, captions);
   return captions;
-}
-
-/** The trainer reports often; the database hears at most every 250 ms, in order, never blocking training. */
-function throttledProgressWriter(ctx: JobContext) {
-  let last = 0;
-  let pending: number | null = null;
-  let chain: Promise<void> = Promise.resolve();
-  const write = (p: number) => {
-    chain = chain.then(() => setTaskProgress(ctx.db, ctx.job.id, p)).catch(() => {});
-  };
-  return {
-    report(p: number) {
-      const clamped = Math.max(0, Math.min(0.999, p));
-      const now = Date.now();
-      if (now - last >= PROGRESS_WRITE_INTERVAL_MS) {
-        last = now;
-        pending = null;
-        write(clamped);
-      } else {
-        pending = clamped;
-      }
-    },
-    async flush() {
-      if (pending !== null) write(pending);
-      await chain;
-    },
-  };
 }

@@ -2,13 +2,13 @@ import { decodeToRgb } from '../../dataset/rgb-image.ts';
 import type { GenerateRequest } from '../../model/backend.ts';
 import { sampleKey, taskPrefix } from '../blob-keys.ts';
 import { getFinetuneById } from '../tasks/finetune-store.ts';
-import { getTaskById, markTaskReady, setTaskProgress } from '../tasks/task-store.ts';
-import { enqueueWebhook } from '../webhooks/webhook-outbox.ts';
+import { getTaskById } from '../tasks/task-store.ts';
 import type { GenerationInput } from '../tasks/generation-input.ts';
+import { finishTask } from './finish-task.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
 import { encodeOutputImage } from './output-image.ts';
-import { completeJob } from './queue.ts';
+import { throttledProgressWriter } from './progress-writer.ts';
 
 /** Sample once with the base model (+ the finetune's LoRA at finetune_strength) and store the encoded image. */
 export async function runGenerationJob(ctx: JobContext): Promise<void> {
@@ -33,6 +33,7 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
   }
 
   const start = Date.now();
+  const progress = throttledProgressWriter(ctx);
   const out = await ctx.backend.generate({
     prompt: input.prompt,
     width: input.width,
@@ -43,15 +44,16 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
     lora,
     imagePrompt,
     signal: ctx.signal,
-    onProgress: (p) => void setTaskProgress(db, job.id, Math.max(0, Math.min(0.999, p))).catch(() => {}),
+    onProgress: (p) => progress.report(p),
   });
+  await progress.flush();
   ctx.signal.throwIfAborted();
   const encoded = await encodeOutputImage(out.image, input.width, input.height, input.output_format);
   const key = sampleKey(job.id, input.output_format);
   await blobs.put(key, encoded);
   const end = Date.now();
-  const stillThere = await db.transaction(async (tx) => {
-    const ok = await markTaskReady(tx, job.id, {
+  await finishTask(ctx, {
+    result: {
       sample_blob: key,
       prompt: input.prompt,
       seed: input.seed,
@@ -59,15 +61,7 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
       end_time: end / 1000,
       duration: (end - start) / 1000,
       details: { width: input.width, height: input.height, native_width: out.nativeWidth, native_height: out.nativeHeight, model: ctx.backend.name },
-    });
-    if (!ok) return false;
-    await completeJob(tx, job.id, ctx.owner);
-    await enqueueWebhook(tx, job.id);
-    return true;
+    },
+    blobPrefix: taskPrefix(job.id),
   });
-  if (!stillThere) {
-    await blobs.deletePrefix(taskPrefix(job.id));
-    throw new JobAbandoned('task deleted');
-  }
-  ctx.onFinished();
 }

@@ -61,7 +61,7 @@ export class DeterministicTestBackend implements ModelBackend {
     }
     const lora = new Uint8Array(64);
     lora.set(state, 0);
-    lora.set(digest(state, request.triggerWord), 32);
+    lora.set(digest(state, request.examples.map((e) => e.caption).join('\n')), 32);
     return { lora, steps, finalLoss: 1 / steps, trainingSeconds: (Date.now() - started) / 1000 };
   }
 
