@@ -42,7 +42,7 @@ async function datasetZip(): Promise<string> {
 
 async function startServer(dataDir: string, args: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
   const env = { ...process.env, FLUXTUNE_DATA_DIR: dataDir, FLUXTUNE_API_KEY: KEY, PORT: '0', ...(BACKEND ? { FLUXTUNE_BACKEND_MODULE: BACKEND } : {}) };
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../src/client/cli.ts', import.meta.url).pathname, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../src/main/cli.ts', import.meta.url).pathname, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (c: Buffer) => {

@@ -1,12 +1,11 @@
-#!/usr/bin/env node
-// fluxtune — CLI for the BFL-compatible finetuning API. Client commands use the SDK over HTTP;
-// serve/worker/keys load the server code lazily (server-commands.ts).
+// fluxtune's client commands: the SDK over HTTP. serve/worker/keys are dispatched by src/main/cli.ts
+// before this module is reached; it lists them in its usage only.
 import { writeFile } from 'node:fs/promises';
-import { flagBool, flagNumber, flagString, parseArgs, type ParsedArgs } from './cli-args.ts';
+import { flagBool, flagNumber, flagString, type ParsedArgs } from './cli-args.ts';
 import { FluxtuneClient } from './client.ts';
 import { FluxtuneApiError, FluxtuneValidationError } from './errors.ts';
 import { progressBar } from './progress-bar.ts';
-import type { FinetuneParams, InferenceParams, TaskResult } from './types.ts';
+import type { FinetunedEndpoint, FinetuneInferenceParams, FinetuneParams, TaskResult } from './types.ts';
 
 const USAGE = `fluxtune <command> [options]
 
@@ -42,8 +41,7 @@ const ALIASES: Record<string, string> = {
   get_result: 'result',
 };
 
-async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
+export async function clientMain(args: ParsedArgs): Promise<void> {
   const raw = args.positionals[0];
   if (!raw || args.flags.get('help') === true) {
     console.log(USAGE);
@@ -51,14 +49,6 @@ async function main(argv: string[]): Promise<void> {
   }
   const command = ALIASES[raw.replace(/-/g, '_')] ?? raw;
   const json = args.flags.get('json') === true;
-  switch (command) {
-    case 'serve':
-      return (await import('./server-commands.ts')).serve(args);
-    case 'worker':
-      return (await import('./server-commands.ts')).worker(args);
-    case 'keys':
-      return (await import('./server-commands.ts')).keys(args, json);
-  }
   const client = new FluxtuneClient({ baseUrl: flagString(args, 'url'), apiKey: flagString(args, 'api-key') });
   const id = args.positionals[1];
   const needId = () => {
@@ -130,12 +120,13 @@ async function finetune(client: FluxtuneClient, args: ParsedArgs, json: boolean)
 }
 
 async function generate(client: FluxtuneClient, finetuneId: string, args: ParsedArgs, json: boolean): Promise<void> {
-  const params: InferenceParams & { finetune_strength?: number; endpoint?: string } = {};
-  const s = (flag: string, key: keyof InferenceParams = flag.replace(/-/g, '_')) => {
+  // Flags are untyped text: the server validates them and its 422 names the field.
+  const params: Record<string, unknown> = {};
+  const s = (flag: string, key = flag.replace(/-/g, '_')) => {
     const v = flagString(args, flag);
     if (v !== undefined) params[key] = v;
   };
-  const n = (flag: string, key: keyof InferenceParams = flag.replace(/-/g, '_')) => {
+  const n = (flag: string, key = flag.replace(/-/g, '_')) => {
     const v = flagNumber(args, flag);
     if (v !== undefined) params[key] = v;
   };
@@ -155,7 +146,7 @@ async function generate(client: FluxtuneClient, finetuneId: string, args: Parsed
   const endpoint = flagString(args, 'endpoint');
   if (endpoint) params.endpoint = endpoint;
 
-  const submitted = await client.finetuneInference(finetuneId, params);
+  const submitted = await client.finetuneInference(finetuneId, params as FinetuneInferenceParams<FinetunedEndpoint>);
   const out = flagString(args, 'out');
   if (!args.flags.get('wait') && !out) return print(json ? submitted : `finetune_id: ${submitted.id}`, json);
   const bar = progressBar('generating');
@@ -189,7 +180,8 @@ function print(value: unknown, json: boolean): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
+/** A failed command as one readable message on stderr, a 422 as one line per field. */
+export function reportCliError(err: unknown): void {
   if (err instanceof FluxtuneValidationError) {
     process.stderr.write(`error: invalid request\n${err.issues.map((i) => `  ${i.loc.join('.')}: ${i.msg}`).join('\n')}\n`);
   } else if (err instanceof FluxtuneApiError) {
@@ -198,4 +190,4 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
   }
   process.exitCode = 1;
-});
+}

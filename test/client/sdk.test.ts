@@ -12,7 +12,7 @@ import { DeterministicTestBackend } from '../service/support/deterministic-test-
 import { KEY_A, startTestServer, type TestServer } from '../service/support/harness.ts';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/client/cli.ts', import.meta.url).pathname;
+const CLI = new URL('../../src/main/cli.ts', import.meta.url).pathname;
 
 describe('SDK and CLI against a live server', () => {
   let server: TestServer;

@@ -9,7 +9,7 @@ import { listApiKeys } from '../../src/service/auth/api-keys.ts';
 import { openPgliteDb } from '../../src/service/storage/pglite-db.ts';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/client/cli.ts', import.meta.url).pathname;
+const CLI = new URL('../../src/main/cli.ts', import.meta.url).pathname;
 
 describe('fluxtune keys create|list|revoke', () => {
   it('creates a key shown once, lists it by prefix only, revokes it', async () => {

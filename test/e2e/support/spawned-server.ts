@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import yazl from 'yazl';
 import { listConcepts, loadSprites, renderScene } from '../../../src/model/pretrain/scenes.ts';
 
-const CLI = new URL('../../../src/client/cli.ts', import.meta.url).pathname;
+const CLI = new URL('../../../src/main/cli.ts', import.meta.url).pathname;
 
 export interface SpawnedServer {
   url: string;
@@ -21,7 +21,7 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx src/client/cli.ts serve` on dataDir with PORT=0; resolves once it listens. */
+/** Starts `node --import tsx src/main/cli.ts serve` on dataDir with PORT=0; resolves once it listens. */
 export async function spawnServer(opts: { dataDir: string; apiKey: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<SpawnedServer> {
   const env: NodeJS.ProcessEnv = { ...process.env, FLUXTUNE_DATA_DIR: opts.dataDir, FLUXTUNE_API_KEY: opts.apiKey, PORT: '0', HOST: '127.0.0.1', ...opts.env };
   delete env.NODE_TEST_CONTEXT; // the child is a server, not a node:test subprocess

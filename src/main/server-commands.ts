@@ -1,12 +1,12 @@
-// `fluxtune serve`, `fluxtune worker` and `fluxtune keys …`: the only CLI parts that load the service.
-// Loaded lazily by cli.ts, so the SDK commands never pull in the server or the model.
+// `fluxtune serve`, `fluxtune worker` and `fluxtune keys …`: the commands that run the service itself.
+// Loaded lazily by src/main/cli.ts, so client commands never pull in the server or the model.
 import { configFromEnv, type ServiceConfig } from '../service/config.ts';
 import { createServer } from '../service/create-server.ts';
 import { ThreadedBackend } from '../service/jobs/threaded-backend.ts';
 import { startWorker } from '../service/start-worker.ts';
 import { openStores } from '../service/service-stores.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../service/auth/api-keys.ts';
-import { flagNumber, flagString, type ParsedArgs } from './cli-args.ts';
+import { flagNumber, flagString, type ParsedArgs } from '../client/cli-args.ts';
 
 function configFrom(args: ParsedArgs): ServiceConfig {
   const overrides: Partial<ServiceConfig> = {};
