@@ -2,28 +2,12 @@
 // and nothing it reaches may pull in the scene renderer, the emoji data or the benchmarks' metrics.
 
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { importsOf, SRC, sourceFiles, srcName as name } from '../support/import-graph.ts';
 
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const OFF_LIMITS = ['model/pretrain/', 'model/eval/'].map((d) => join(SRC, d));
 const offLimits = (file: string) => OFF_LIMITS.some((d) => file.startsWith(d));
-const name = (file: string) => relative(SRC, file);
-
-/** The files `file` imports (type-only imports included: they are dependencies too), as absolute paths. */
-function importsOf(file: string): string[] {
-  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return importedFiles.map((f) => f.fileName).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s));
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
-    .map((e) => join(e.parentPath, e.name));
-}
 
 describe('import boundaries', () => {
   it('nothing reachable from src/model/index.ts is pretraining or evaluation code', () => {
