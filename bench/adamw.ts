@@ -39,5 +39,11 @@ const graphSeconds = await timeIt(async () => {
   vv.set(out['v2'] as Float32Array);
 });
 
-const result = { bench: 'adamw', params: n, typescript_s: +tsSeconds.toFixed(4), onnx_graph_s: +graphSeconds.toFixed(4), graph_over_ts: +(graphSeconds / tsSeconds).toFixed(2) };
+const result = {
+  bench: 'adamw',
+  params: n,
+  typescript_s: +tsSeconds.toFixed(4),
+  onnx_graph_s: +graphSeconds.toFixed(4),
+  graph_over_ts: +(graphSeconds / tsSeconds).toFixed(2),
+};
 console.log(args['json'] ? JSON.stringify(result) : result);

@@ -11,8 +11,8 @@
 //
 // Options: --rate 1000 --seconds 10 --backend <module#export> (default: the shipped flux-mini, the real model)
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -30,7 +30,9 @@ const KEY = 'ft_bench_key_0123456789';
 async function datasetZip(): Promise<string> {
   const zip = new yazl.ZipFile();
   for (let i = 0; i < 6; i++) {
-    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 40 * i, g: 200 - 30 * i, b: 120 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 40 * i, g: 200 - 30 * i, b: 120 } } })
+      .png()
+      .toBuffer();
     zip.addBuffer(png, `img${i}.png`);
     zip.addBuffer(Buffer.from(`TOK number ${i} on a coloured background`), `img${i}.txt`);
   }
@@ -42,7 +44,10 @@ async function datasetZip(): Promise<string> {
 
 async function startServer(dataDir: string, args: string[] = []): Promise<{ url: string; stop(): Promise<void> }> {
   const env = { ...process.env, FLUXTUNE_DATA_DIR: dataDir, FLUXTUNE_API_KEY: KEY, PORT: '0', ...(BACKEND ? { FLUXTUNE_BACKEND_MODULE: BACKEND } : {}) };
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../src/main/cli.ts', import.meta.url).pathname, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../src/main/cli.ts', import.meta.url).pathname, 'serve', ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (c: Buffer) => {
@@ -140,7 +145,12 @@ async function main(): Promise<void> {
   try {
     // The peer: an API-only server (--no-worker) answering get_result for the same queued finetune.
     server = await startServer(dataDir, ['--no-worker']);
-    const sub = await request(agent, `${server.url}/v1/finetune`, 'POST', JSON.stringify({ file_data: await datasetZip(), finetune_comment: 'bench', mode: 'general', iterations: 1000 }));
+    const sub = await request(
+      agent,
+      `${server.url}/v1/finetune`,
+      'POST',
+      JSON.stringify({ file_data: await datasetZip(), finetune_comment: 'bench', mode: 'general', iterations: 1000 }),
+    );
     if (sub.status !== 200) throw new Error(`submit failed: ${sub.status} ${sub.text}`);
     const id = JSON.parse(sub.text).finetune_id as string;
     const idle = await measure(agent, `${server.url}/v1/get_result?id=${id}`);

@@ -8,7 +8,7 @@ import { Graph, type Value } from '../src/engine/graph.ts';
 import * as F from '../src/engine/ops.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { Session } from '../src/engine/session.ts';
-import { type StackConfig, buildStack, forwardFlops, initParams } from './flux-like-stack.ts';
+import { buildStack, forwardFlops, initParams, type StackConfig } from './flux-like-stack.ts';
 import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));

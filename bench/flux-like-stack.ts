@@ -49,11 +49,7 @@ export function buildStack(g: Graph, c: StackConfig): Stack {
       const kn = F.rmsNorm(k, p(`blocks.${i}.norm.key_norm.scale`, [D]));
       const scores = F.matmul(F.mul(qn, 1 / Math.sqrt(D)), F.transpose(kn, [0, 1, 3, 2]));
       const attn = F.reshape(F.transpose(F.matmul(F.softmax(scores, -1), v), [0, 2, 1, 3]), [B, L, H]);
-      const out = F.linear(
-        F.concat([attn, F.gelu(mlp, 'tanh')], 2),
-        p(`blocks.${i}.linear2.weight`, [H, H + M]),
-        p(`blocks.${i}.linear2.bias`, [H]),
-      );
+      const out = F.linear(F.concat([attn, F.gelu(mlp, 'tanh')], 2), p(`blocks.${i}.linear2.weight`, [H, H + M]), p(`blocks.${i}.linear2.bias`, [H]));
       return F.add(x, F.mul(gate, out));
     });
   }

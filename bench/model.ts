@@ -41,10 +41,11 @@ for (const [k, v] of fg.store.params) {
 }
 const side = Math.round(Math.sqrt(shape.imgTokens));
 const imgIds = new Float32Array(shape.batch * shape.imgTokens * 3);
-for (let b = 0; b < shape.batch; b++) for (let i = 0; i < shape.imgTokens; i++) {
-  imgIds[(b * shape.imgTokens + i) * 3 + 1] = Math.floor(i / side);
-  imgIds[(b * shape.imgTokens + i) * 3 + 2] = i % side;
-}
+for (let b = 0; b < shape.batch; b++)
+  for (let i = 0; i < shape.imgTokens; i++) {
+    imgIds[(b * shape.imgTokens + i) * 3 + 1] = Math.floor(i / side);
+    imgIds[(b * shape.imgTokens + i) * 3 + 2] = i % side;
+  }
 const batch = {
   img: rng.fillNormal(new Float32Array(shape.batch * shape.imgTokens * params.in_channels)),
   imgIds,

@@ -6,9 +6,9 @@
 
 import { Rng } from '../src/engine/rng.ts';
 import type { RgbImage, TrainRequest } from '../src/model/backend.ts';
+import { nearestNeighbourSimilarity } from '../src/model/eval/similarity.ts';
 import { FluxMiniBackend } from '../src/model/flux-mini/backend.ts';
 import { borderColour, nearestColour } from '../src/model/flux-mini/background-colour.ts';
-import { nearestNeighbourSimilarity } from '../src/model/eval/similarity.ts';
 import { HELD_OUT, listConcepts, loadSprites, renderScene } from '../src/model/pretrain/scenes.ts';
 import { parseArgs, peakRssMiB } from './lib/timing.ts';
 

@@ -8,20 +8,18 @@
 
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { FluxMiniBackend } from '../src/model/flux-mini/backend.ts';
-import { loadFluxMiniConfig } from '../src/model/flux-mini/config.ts';
-import { loadFluxMiniWeights } from '../src/model/flux-mini/weights.ts';
+import { Rng } from '../src/engine/rng.ts';
+import { imageIds } from '../src/model/codec/patches.ts';
+import { centredFamily, denoisingErrors } from '../src/model/eval/ideal-denoiser.ts';
+import { ConceptGallery, summariseRanks } from '../src/model/eval/recognition.ts';
+import { cleanFromVelocity } from '../src/model/flux/prediction.ts';
+import { FluxRunner } from '../src/model/flux/runner.ts';
+import { FluxMiniBackend, vocabulary } from '../src/model/flux-mini/backend.ts';
 import { borderColour, nearestColour } from '../src/model/flux-mini/background-colour.ts';
 import { COLORS, centredCaption } from '../src/model/flux-mini/caption-vocabulary.ts';
-import { ConceptGallery, summariseRanks } from '../src/model/eval/recognition.ts';
+import { loadFluxMiniConfig, textTokens } from '../src/model/flux-mini/config.ts';
+import { loadFluxMiniWeights } from '../src/model/flux-mini/weights.ts';
 import { listConcepts, loadSprites } from '../src/model/pretrain/scenes.ts';
-import { vocabulary } from '../src/model/flux-mini/backend.ts';
-import { centredFamily, denoisingErrors } from '../src/model/eval/ideal-denoiser.ts';
-import { FluxRunner } from '../src/model/flux/runner.ts';
-import { cleanFromVelocity } from '../src/model/flux/prediction.ts';
-import { imageIds } from '../src/model/codec/patches.ts';
-import { textTokens } from '../src/model/flux-mini/config.ts';
-import { Rng } from '../src/engine/rng.ts';
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +58,8 @@ export const PROMPTS = [
 
 for (const name of ['steps', 'guidance', 'recognition', 'denoising'] as const) {
   const v = Number(values[name]);
-  if (!Number.isFinite(v) || v < 0 || (name !== 'guidance' && !Number.isInteger(v))) throw new Error(`--${name} must be a ${name === 'guidance' ? 'number' : 'whole number'} ≥ 0, got '${values[name]}'`);
+  if (!Number.isFinite(v) || v < 0 || (name !== 'guidance' && !Number.isInteger(v)))
+    throw new Error(`--${name} must be a ${name === 'guidance' ? 'number' : 'whole number'} ≥ 0, got '${values[name]}'`);
 }
 
 const backend = await FluxMiniBackend.load({
@@ -79,7 +78,9 @@ for (const [i, prompt] of PROMPTS.entries()) {
     colourTotal++;
     if (nearestColour(borderColour(image)) === named) colourHits++;
   }
-  const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+  const png = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png()
+    .toBuffer();
   tiles.push({ input: png, left: (i % 4) * 130, top: Math.floor(i / 4) * 130 });
 }
 await sharp({ create: { width: 4 * 130 - 2, height: Math.ceil(PROMPTS.length / 4) * 130 - 2, channels: 3, background: '#ffffff' } })
@@ -97,7 +98,14 @@ const ranks: number[] = [];
 for (let i = 0; i < n; i++) {
   const concept = vocab[Math.floor((i * vocab.length) / n)]!;
   const background = colours[i % colours.length]!;
-  const { image } = await backend.generate({ prompt: centredCaption(concept, background), width: 128, height: 128, steps: Number(values.steps), guidance: Number(values.guidance), seed: 2000 + i });
+  const { image } = await backend.generate({
+    prompt: centredCaption(concept, background),
+    width: 128,
+    height: 128,
+    steps: Number(values.steps),
+    guidance: Number(values.guidance),
+    seed: 2000 + i,
+  });
   ranks.push(gallery.rank(image, concept, background));
 }
 
@@ -109,7 +117,12 @@ if (nd > 0) {
   const patch = c.codec.patch;
   const side = c.codec.native_size / patch;
   const ids = imageIds({ rows: side, cols: side, patch });
-  const runner = await FluxRunner.create({ params: c.flux, weights: backend.weights.flux, shape: { batch: 1, imgTokens: side * side, txtTokens: textTokens(c) }, prediction: c.prediction });
+  const runner = await FluxRunner.create({
+    params: c.flux,
+    weights: backend.weights.flux,
+    shape: { batch: 1, imgTokens: side * side, txtTokens: textTokens(c) },
+    prediction: c.prediction,
+  });
   const rng = new Rng(3000);
   for (let i = 0; i < nd; i++) {
     const concept = vocab[Math.floor((i * vocab.length) / nd)]!;
@@ -133,7 +146,8 @@ if (nd > 0) {
 const result = {
   samples: PROMPTS.length,
   background_colour_accuracy: +(colourHits / colourTotal).toFixed(3),
-  recognition: n > 0 ? { ...summariseRanks(ranks, vocab.length), chance_top1: +(1 / vocab.length).toFixed(4), chance_top5: +(5 / vocab.length).toFixed(4) } : null,
+  recognition:
+    n > 0 ? { ...summariseRanks(ranks, vocab.length), chance_top1: +(1 / vocab.length).toFixed(4), chance_top5: +(5 / vocab.length).toFixed(4) } : null,
   /** one-step clean-image MSE per value (pixels in [−1, 1]) of the model and of the ideal denoiser, on centred scenes */
   denoising_mse: nd > 0 ? totals.map((e) => ({ t: e.t, model: +e.model.toFixed(5), ideal: +e.ideal.toFixed(5) })) : null,
   seconds_per_sample: +gridSeconds.toFixed(2),

@@ -1,7 +1,7 @@
 // Matmul FLOPs actually present in an emitted graph (2·M·N·K per product, batch included): the
 // numerator of every MFU figure we print.
 
-import { type Value, nodesFor } from '../../src/engine/graph.ts';
+import { nodesFor, type Value } from '../../src/engine/graph.ts';
 
 export function matmulFlops(outputs: readonly Value[]): number {
   let flops = 0;

@@ -1,18 +1,26 @@
 import { z } from 'zod';
-import { intBetween, numberBetween, optionalNullable, webhookFields, withDefault } from './schema-helpers.ts';
 import { taskStatus } from './result-schemas.ts';
+import { intBetween, numberBetween, optionalNullable, webhookFields, withDefault } from './schema-helpers.ts';
 
 /** POST /v1/finetune — BFL's FinetuneInputs (reference/bfl-openapi-2025-05.json). */
 export const finetuneRequestSchema = z
   .object({
-    file_data: z.string().meta({ description: 'Base64-encoded ZIP of 1–20 JPG/PNG/WebP images and, optionally, a .txt caption per image (same name). A data: prefix is tolerated.' }),
+    file_data: z.string().meta({
+      description: 'Base64-encoded ZIP of 1–20 JPG/PNG/WebP images and, optionally, a .txt caption per image (same name). A data: prefix is tolerated.',
+    }),
     finetune_comment: z.string().meta({ description: 'Your name for the finetune; shown in finetune_details.', example: 'my-first-finetune' }),
-    mode: z.enum(['general', 'character', 'style', 'product']).meta({ description: 'Shapes the auto-captions: general describes the whole image; character, style and product centre the trigger word on the subject.' }),
+    mode: z.enum(['general', 'character', 'style', 'product']).meta({
+      description: 'Shapes the auto-captions: general describes the whole image; character, style and product centre the trigger word on the subject.',
+    }),
     trigger_word: withDefault(z.string().min(1), 'TOK', 'The word that stands for your concept in prompts.'),
     iterations: withDefault(intBetween(100, 1000), 300, 'Number of training steps.'),
     learning_rate: optionalNullable(numberBetween(1e-6, 0.005), 'Defaults to 1e-5 for full finetuning and 1e-4 for LoRA.'),
     captioning: withDefault(z.boolean(), true, 'Caption images that have no .txt caption.'),
-    priority: withDefault(z.enum(['speed', 'quality', 'high_res_only']), 'quality', "'speed' trains at lower resolution, 'quality' mixes resolutions, 'high_res_only' trains at the native size only."),
+    priority: withDefault(
+      z.enum(['speed', 'quality', 'high_res_only']),
+      'quality',
+      "'speed' trains at lower resolution, 'quality' mixes resolutions, 'high_res_only' trains at the native size only.",
+    ),
     finetune_type: withDefault(z.enum(['lora', 'full']), 'full', "'lora' trains a LoRA adapter; 'full' trains the blocks and extracts a LoRA afterwards."),
     lora_rank: withDefault(z.literal([16, 32]), 32, 'Rank of the LoRA (for full finetunes: of the extracted LoRA).'),
     ...webhookFields,
@@ -50,7 +58,10 @@ export const finetuneDetails = z.object({
   status: taskStatus,
   progress: z.number().nullable(),
   image_count: z.number().int(),
-  captions: z.array(z.object({ file: z.string(), caption: z.string(), source: z.string() })).nullable().meta({ description: 'The caption each image trained with, and where it came from' }),
+  captions: z
+    .array(z.object({ file: z.string(), caption: z.string(), source: z.string() }))
+    .nullable()
+    .meta({ description: 'The caption each image trained with, and where it came from' }),
   training_seconds: z.number().nullable(),
   region: z.string(),
 });

@@ -44,7 +44,11 @@ const ultraFields = {
   image_prompt_strength: withDefault(numberBetween(0, 1), 0.1, 'How much the image_prompt counts: 0 ignores it, 1 keeps it.'),
 };
 
-export const fluxProSchema = z.object({ ...common, ...proFields, interval: withDefault(numberBetween(1, 4), 2, 'Accepted and validated; BFL documents no effect.') });
+export const fluxProSchema = z.object({
+  ...common,
+  ...proFields,
+  interval: withDefault(numberBetween(1, 4), 2, 'Accepted and validated; BFL documents no effect.'),
+});
 export const fluxProFinetunedSchema = z.object({ ...common, ...proFields, ...finetuneFields(1.1) });
 export const fluxUltraSchema = z.object({ ...common, ...ultraFields, raw: withDefault(z.boolean(), false, 'Less processed, more natural-looking images.') });
 export const fluxUltraFinetunedSchema = z.object({ ...common, ...ultraFields, ...finetuneFields(1.2) });
@@ -55,7 +59,11 @@ export const fluxUltraFinetunedSchema = z.object({ ...common, ...ultraFields, ..
  */
 export const INFERENCE_ENDPOINTS = {
   'flux-pro-1.1-ultra': { body: fluxUltraSchema, name: 'FluxUltraInput', summary: 'Generate with FLUX1.1 [pro] Ultra (aspect ratio, ~1 MP)' },
-  'flux-pro-1.1-ultra-finetuned': { body: fluxUltraFinetunedSchema, name: 'FinetuneFluxUltraInput', summary: 'Generate with a finetune on FLUX1.1 [pro] Ultra' },
+  'flux-pro-1.1-ultra-finetuned': {
+    body: fluxUltraFinetunedSchema,
+    name: 'FinetuneFluxUltraInput',
+    summary: 'Generate with a finetune on FLUX1.1 [pro] Ultra',
+  },
   'flux-pro': { body: fluxProSchema, name: 'FluxProInputs', summary: 'Generate with FLUX.1 [pro] (width, height, steps, guidance)' },
   'flux-pro-finetuned': { body: fluxProFinetunedSchema, name: 'FluxProFinetuneInputs', summary: 'Generate with a finetune on FLUX.1 [pro]' },
 } as const;

@@ -22,7 +22,8 @@ function parameters(shape: z.ZodObject | undefined, where: 'query' | 'path'): Js
 
 function response(doc: ResponseDoc): Json {
   if (doc.schema) return { description: doc.description, content: { 'application/json': { schema: schemaOrRef(doc.schema) } } };
-  if (doc.contentTypes) return { description: doc.description, content: Object.fromEntries(doc.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) };
+  if (doc.contentTypes)
+    return { description: doc.description, content: Object.fromEntries(doc.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) };
   return { description: doc.description };
 }
 
@@ -36,7 +37,14 @@ function operation(route: RouteDef): Json {
     description,
     ...(route.auth === 'x-key' ? { security: [{ APIKeyHeader: [] }] } : { security: [] }),
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOrRef(route.body), ...(route.examples?.body ? { example: route.examples.body } : {}) } } } } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaOrRef(route.body), ...(route.examples?.body ? { example: route.examples.body } : {}) } },
+          },
+        }
+      : {}),
     responses: Object.fromEntries(Object.entries(route.responses).map(([status, doc]) => [status, response(doc)])),
     'x-codeSamples': samples,
     ...(route.extension ? { 'x-fluxtune-extension': true } : {}),
@@ -59,7 +67,7 @@ export function buildOpenApi(routes: readonly RouteDef[], o: { region: string; v
       description:
         `Self-hosted implementation of Black Forest Labs' FLUX finetuning API (region ${o.region}). ` +
         'Authorize with an API key in the x-key header (`fluxtune keys create`). Any BFL client works by changing its base URL. ' +
-        'Fields with a default also accept null, meaning the default. Routes marked x-fluxtune-extension are ours, not BFL\'s.',
+        "Fields with a default also accept null, meaning the default. Routes marked x-fluxtune-extension are ours, not BFL's.",
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
     components: { securitySchemes: { APIKeyHeader: { type: 'apiKey', in: 'header', name: 'x-key' } }, schemas: componentSchemas() },

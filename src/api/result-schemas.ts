@@ -9,7 +9,11 @@ export const getResultQuerySchema = z.object({ id: z.string() });
 export const resultResponse = z.object({
   id: z.string(),
   status: taskStatus,
-  result: z.record(z.string(), z.unknown()).nullable().optional().meta({ description: 'Generation: {sample, prompt, seed, start_time, end_time, duration, details}; finetune: {finetune_id}' }),
+  result: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .optional()
+    .meta({ description: 'Generation: {sample, prompt, seed, start_time, end_time, duration, details}; finetune: {finetune_id}' }),
   progress: z.number().nullable().optional().meta({ description: 'A real 0–1 fraction while Pending (BFL usually sent null)' }),
   details: z.record(z.string(), z.unknown()).nullable().optional().meta({ description: 'On Error: {error: reason}' }),
   preview: z.string().nullable().optional().meta({ description: 'Ours: signed URL of the latest training preview image' }),

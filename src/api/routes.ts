@@ -27,7 +27,8 @@ export const finetuneRoute = defineRoute({
   auth: 'x-key',
   tag: 'Finetuning',
   summary: 'Submit a finetune',
-  description: 'Trains a finetune on a base64 ZIP of 1–20 images (optional .txt captions). The ZIP is fully validated before the 200: a rejected upload is a 422 that names the file and the reason.',
+  description:
+    'Trains a finetune on a base64 ZIP of 1–20 images (optional .txt captions). The ZIP is fully validated before the 200: a rejected upload is a 422 that names the file and the reason.',
   body: finetuneRequestSchema,
   responses: { 200: { description: 'Accepted: poll get_result with the id', schema: finetuneSubmitResponse }, 403: forbidden, 422: invalid, 429: tooMany },
   examples: {

@@ -3,8 +3,8 @@ import { errorFor, FluxtuneTaskFailedError } from './errors.ts';
 import type {
   BaseEndpoint,
   DeleteResponse,
-  FinetunedEndpoint,
   FinetuneDetails,
+  FinetunedEndpoint,
   FinetuneInferenceParams,
   FinetuneParams,
   FinetuneSubmitResponse,
@@ -100,7 +100,10 @@ export class FluxtuneClient {
    * Generation with a finetune; defaults like the seed: ultra-finetuned at strength 1.2. The fields
    * are the chosen endpoint's: a misspelt field or one another endpoint has does not compile.
    */
-  finetuneInference<E extends FinetunedEndpoint = 'flux-pro-1.1-ultra-finetuned'>(finetuneId: string, params: FinetuneInferenceParams<E> = {} as FinetuneInferenceParams<E>): Promise<SubmitResponse> {
+  finetuneInference<E extends FinetunedEndpoint = 'flux-pro-1.1-ultra-finetuned'>(
+    finetuneId: string,
+    params: FinetuneInferenceParams<E> = {} as FinetuneInferenceParams<E>,
+  ): Promise<SubmitResponse> {
     const { endpoint = 'flux-pro-1.1-ultra-finetuned', finetune_strength = 1.2, ...rest } = params;
     return this.request('POST', `/v1/${endpoint}`, { body: { ...rest, finetune_id: finetuneId, finetune_strength } });
   }

@@ -1,6 +1,6 @@
 import { decodeBase64Zip } from './base64-zip.ts';
 import { DatasetRejection } from './dataset-rejection.ts';
-import { DEFAULT_DATASET_LIMITS, type DatasetLimits } from './limits.ts';
+import { type DatasetLimits, DEFAULT_DATASET_LIMITS } from './limits.ts';
 import { normalizeImage } from './normalize-image.ts';
 import { readZipMembers, type ZipMember } from './read-zip.ts';
 import { pathStem } from './zip-paths.ts';

@@ -34,11 +34,7 @@ export async function normalizeImage(bytes: Buffer, file: string, limits: Datase
   try {
     let pipeline = open().autoOrient();
     if (scale < 1) pipeline = pipeline.resize(Math.max(1, Math.floor(w * scale)), Math.max(1, Math.floor(h * scale)), { fit: 'fill' });
-    const { data, info } = await pipeline
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .png()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').png().toBuffer({ resolveWithObject: true });
     return { png: data, width: info.width, height: info.height };
   } catch (err) {
     throw new DatasetRejection(`corrupt or unreadable image (${(err as Error).message})`, file);

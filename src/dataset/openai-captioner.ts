@@ -12,9 +12,12 @@ export interface OpenAiCaptionerOptions {
 }
 
 const INSTRUCTIONS: Record<FinetuneMode, string> = {
-  character: 'Describe this image in one short sentence for an image-generation training caption. Start with the main person or character (e.g. "a man with curly hair"), then the setting.',
-  product: 'Describe this image in one short sentence for an image-generation training caption. Start with the main product or object (e.g. "a pair of sunglasses"), then the setting.',
-  style: 'Describe the content of this image in one short sentence for an image-generation training caption. Describe what is depicted, not the artistic style.',
+  character:
+    'Describe this image in one short sentence for an image-generation training caption. Start with the main person or character (e.g. "a man with curly hair"), then the setting.',
+  product:
+    'Describe this image in one short sentence for an image-generation training caption. Start with the main product or object (e.g. "a pair of sunglasses"), then the setting.',
+  style:
+    'Describe the content of this image in one short sentence for an image-generation training caption. Describe what is depicted, not the artistic style.',
   general: 'Describe this whole image in one or two sentences for an image-generation training caption.',
 };
 
@@ -61,7 +64,10 @@ export function openAiCaptioner(opts: OpenAiCaptionerOptions): Captioner {
     const body = (await res.json()) as { choices?: { message?: { content?: unknown } }[] };
     const content = body.choices?.[0]?.message?.content;
     if (typeof content !== 'string') throw new Error(`caption API ${endpoint} returned no message content`);
-    const text = content.trim().replace(/^["']|["']$/g, '').trim();
+    const text = content
+      .trim()
+      .replace(/^["']|["']$/g, '')
+      .trim();
     return text || null;
   }
 }

@@ -1,8 +1,8 @@
-import yauzl from 'yauzl';
 import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
 import { DatasetRejection } from './dataset-rejection.ts';
 import type { DatasetLimits } from './limits.ts';
-import { entryKind, isIgnoredPath, isSymlinkEntry, unsafePathReason, type EntryKind } from './zip-paths.ts';
+import { type EntryKind, entryKind, isIgnoredPath, isSymlinkEntry, unsafePathReason } from './zip-paths.ts';
 
 export interface ZipMember {
   path: string;
@@ -85,14 +85,7 @@ function nextEntry(zipfile: yauzl.ZipFile): Promise<yauzl.Entry | null> {
   });
 }
 
-async function readEntry(
-  zipfile: yauzl.ZipFile,
-  entry: yauzl.Entry,
-  path: string,
-  cap: number,
-  limits: DatasetLimits,
-  totalSoFar: number,
-): Promise<Buffer> {
+async function readEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, path: string, cap: number, limits: DatasetLimits, totalSoFar: number): Promise<Buffer> {
   let stream: Readable;
   try {
     stream = await zipfile.openReadStreamPromise(entry);

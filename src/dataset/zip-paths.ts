@@ -5,8 +5,29 @@ export type EntryKind = 'image' | 'caption' | 'unsupported-image' | 'other';
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 // Image formats people put in ZIPs that we cannot train on: refused by name rather than silently skipped.
 const UNSUPPORTED_IMAGE_EXTENSIONS = new Set([
-  '.gif', '.bmp', '.tif', '.tiff', '.heic', '.heif', '.avif', '.svg', '.ico', '.jxl', '.jp2', '.psd',
-  '.raw', '.cr2', '.cr3', '.nef', '.arw', '.dng', '.orf', '.rw2', '.exr', '.hdr', '.tga',
+  '.gif',
+  '.bmp',
+  '.tif',
+  '.tiff',
+  '.heic',
+  '.heif',
+  '.avif',
+  '.svg',
+  '.ico',
+  '.jxl',
+  '.jp2',
+  '.psd',
+  '.raw',
+  '.cr2',
+  '.cr3',
+  '.nef',
+  '.arw',
+  '.dng',
+  '.orf',
+  '.rw2',
+  '.exr',
+  '.hdr',
+  '.tga',
 ]);
 
 /** A reason to refuse the whole upload because of this entry's name, or null when the name is safe. */

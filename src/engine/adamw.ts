@@ -60,7 +60,9 @@ export class AdamW {
       if (!g) throw new Error(`AdamW: no gradient for '${name}'`);
       sq += sumOfSquares(g);
     }
-    if (ema) for (const name of this.params.keys()) if (ema.weights.get(name)?.length !== this.params.get(name)!.length) throw new Error(`AdamW: no EMA tensor for '${name}' of its size`);
+    if (ema)
+      for (const name of this.params.keys())
+        if (ema.weights.get(name)?.length !== this.params.get(name)!.length) throw new Error(`AdamW: no EMA tensor for '${name}' of its size`);
     const norm = Math.sqrt(sq);
     const clip = maxGradNorm && norm > maxGradNorm ? maxGradNorm / (norm + 1e-12) : 1;
     this.t++;

@@ -6,7 +6,7 @@
 // backward pass.
 
 import { allocate, isFloat } from './dtype.ts';
-import { GraphError, type Node, type Value, nodesFor } from './graph.ts';
+import { GraphError, type Node, nodesFor, type Value } from './graph.ts';
 import * as F from './ops.ts';
 import { broadcastShapes, sameShape, sliceWindows } from './shape.ts';
 
@@ -60,10 +60,7 @@ const rule = (op: string, fn: Vjp) => rules.set(op, fn);
 rule('Identity', (_n, [g]) => [g]);
 rule('Add', (_n, [g]) => [g, g]);
 rule('Sub', (_n, [g], needs) => [g, needs[1] ? F.neg(g!) : undefined]);
-rule('Mul', ({ inputs: [a, b] }, [g], needs) => [
-  needs[0] ? F.mul(g!, b!) : undefined,
-  needs[1] ? F.mul(g!, a!) : undefined,
-]);
+rule('Mul', ({ inputs: [a, b] }, [g], needs) => [needs[0] ? F.mul(g!, b!) : undefined, needs[1] ? F.mul(g!, a!) : undefined]);
 rule('Div', ({ inputs: [, b], outputs: [y] }, [g], needs) => {
   const ga = needs[0] || needs[1] ? F.div(g!, b!) : undefined;
   return [needs[0] ? ga : undefined, needs[1] ? F.neg(F.mul(ga!, y!)) : undefined];
@@ -111,11 +108,7 @@ rule('Gelu', ({ inputs: [x], attrs }, [g]) => {
   const pdf = F.mul(F.exp(F.mul(F.square(xv), -0.5)), 1 / Math.sqrt(2 * Math.PI));
   return [F.mul(g!, F.add(cdf, F.mul(xv, pdf)))];
 });
-rule('Where', ({ inputs: [c] }, [g], needs) => [
-  undefined,
-  needs[1] ? F.where(c!, g!, 0) : undefined,
-  needs[2] ? F.where(c!, 0, g!) : undefined,
-]);
+rule('Where', ({ inputs: [c] }, [g], needs) => [undefined, needs[1] ? F.where(c!, g!, 0) : undefined, needs[2] ? F.where(c!, 0, g!) : undefined]);
 rule('Cast', ({ inputs: [x] }, [g]) => [F.cast(g!, x!.dtype)]);
 
 // ---------------------------------------------------------------- linear algebra
@@ -144,16 +137,8 @@ rule('Gemm', ({ inputs: [a, b, c], attrs }, [g], needs) => {
   const tB = !!attrs['transB'];
   const alpha = (attrs['alpha'] as number | undefined) ?? 1;
   const beta = (attrs['beta'] as number | undefined) ?? 1;
-  const ga = !needs[0]
-    ? undefined
-    : tA
-      ? F.gemm(b!, g!, undefined, { transA: tB, transB: true, alpha })
-      : F.gemm(g!, b!, undefined, { transB: !tB, alpha });
-  const gb = !needs[1]
-    ? undefined
-    : tB
-      ? F.gemm(g!, a!, undefined, { transA: true, transB: tA, alpha })
-      : F.gemm(a!, g!, undefined, { transA: !tA, alpha });
+  const ga = !needs[0] ? undefined : tA ? F.gemm(b!, g!, undefined, { transA: tB, transB: true, alpha }) : F.gemm(g!, b!, undefined, { transB: !tB, alpha });
+  const gb = !needs[1] ? undefined : tB ? F.gemm(g!, a!, undefined, { transA: true, transB: tA, alpha }) : F.gemm(a!, g!, undefined, { transA: !tA, alpha });
   const gc = c && needs[2] ? (beta === 1 ? g! : F.mul(g!, beta)) : undefined;
   return [ga, gb, gc];
 });
@@ -212,11 +197,7 @@ rule('LayerNormalization', ({ inputs: [x, scale, bias], outputs: [, mean, invStd
     const m2 = F.reduceMean(F.mul(gy, xhat), -1, true);
     gx = F.mul(F.sub(F.sub(gy, m1), F.mul(xhat, m2)), invStd!);
   }
-  return [
-    gx,
-    needs[1] ? F.mul(g!, xhat) : undefined,
-    bias && needs[2] ? g! : undefined,
-  ];
+  return [gx, needs[1] ? F.mul(g!, xhat) : undefined, bias && needs[2] ? g! : undefined];
 });
 
 // ---------------------------------------------------------------- shapes
@@ -241,7 +222,12 @@ rule('Concat', ({ inputs, attrs }, [g], needs) => {
 });
 rule('Split', ({ outputs, attrs }, gOut) => {
   const axis = attrs['axis'] as number;
-  return [F.concat(outputs.map((o, i) => gOut[i] ?? zerosLike(o)), axis)];
+  return [
+    F.concat(
+      outputs.map((o, i) => gOut[i] ?? zerosLike(o)),
+      axis,
+    ),
+  ];
 });
 rule('Slice', ({ inputs: [x, starts, ends, axes, steps] }, [g]) => {
   // The windows come from the forward's own sliceWindows, so both agree on negative axes and clamping.
@@ -311,9 +297,7 @@ function inputGradients(node: Node, gOut: Grads, needs: boolean[]): Grads {
     const gv = gIn[k];
     if (!needs[k] || !gv) return undefined;
     if (!broadcastsTo(v.shape, gv.shape)) {
-      throw new GraphError(
-        `node '${node.name}' (${node.op}) backward: gradient [${gv.shape}] does not match input ${v.toString()}`,
-      );
+      throw new GraphError(`node '${node.name}' (${node.op}) backward: gradient [${gv.shape}] does not match input ${v.toString()}`);
     }
     return unbroadcast(gv, v.shape);
   });

@@ -2,13 +2,7 @@
 
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
 
-export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Uint16Array
-  | BigInt64Array
-  | Int32Array
-  | Uint8Array;
+export type TypedArray = Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
 export const ONNX_DTYPE: Record<DType, number> = {
   float32: 1,

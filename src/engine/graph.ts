@@ -2,7 +2,7 @@
 // (ops.ts) that append nodes; shapes are static and inferred at build time, so a shape error
 // is reported at the line that built the node, with the node's name.
 
-import { type DType, type TypedArray, numel } from './dtype.ts';
+import { type DType, numel, type TypedArray } from './dtype.ts';
 
 export type AttrValue = number | number[] | string;
 

@@ -4,7 +4,7 @@
 
 import onnxProto from 'onnx-proto';
 import { ONNX_DTYPE, type TypedArray } from './dtype.ts';
-import { type AttrValue, GraphError, type Value, nodesFor } from './graph.ts';
+import { type AttrValue, GraphError, nodesFor, type Value } from './graph.ts';
 
 const { onnx } = onnxProto;
 

@@ -2,8 +2,8 @@
 // returns the new value(s). Numbers passed where a tensor is expected become scalar constants of
 // the other operand's dtype, so model code can read `add(mul(x, 0.5), 1)`.
 
-import { type DType, type TypedArray, ONNX_DTYPE, allocate, isFloat } from './dtype.ts';
-import { type AttrValue, type Graph, type OutputSpec, type Value, registerOp } from './graph.ts';
+import { allocate, type DType, isFloat, ONNX_DTYPE, type TypedArray } from './dtype.ts';
+import { type AttrValue, type Graph, type OutputSpec, registerOp, type Value } from './graph.ts';
 import { broadcastShapes, normAxis, resolveReshape, sliceWindows } from './shape.ts';
 
 export type Operand = Value | number;
@@ -30,7 +30,14 @@ export function tensor(g: Graph, data: TypedArray, shape: readonly number[], dty
 }
 
 export function zeros(g: Graph, shape: readonly number[], dtype: DType = 'float32'): Value {
-  return g.constant(allocate(dtype, shape.reduce((a, b) => a * b, 1)), shape, dtype);
+  return g.constant(
+    allocate(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ),
+    shape,
+    dtype,
+  );
 }
 
 /** Reads an int64 constant input back as numbers (for static shape inference). */
@@ -149,9 +156,7 @@ registerOp('LayerNormalization', (inputs, attrs) => {
   ];
 });
 
-registerOp('Reshape', (inputs) => [
-  { shape: resolveReshape(inputs[0]!.shape, constInts(inputs[1], 'shape')), dtype: inputs[0]!.dtype },
-]);
+registerOp('Reshape', (inputs) => [{ shape: resolveReshape(inputs[0]!.shape, constInts(inputs[1], 'shape')), dtype: inputs[0]!.dtype }]);
 
 registerOp('Transpose', (inputs, attrs) => {
   const x = inputs[0]!;
@@ -210,9 +215,7 @@ registerOp('Gather', (inputs, attrs) => {
 
 registerOp('ScatterND', (inputs) => sameAsFirst(inputs));
 
-registerOp('Expand', (inputs) => [
-  { shape: broadcastShapes(inputs[0]!.shape, constInts(inputs[1], 'shape')), dtype: inputs[0]!.dtype },
-]);
+registerOp('Expand', (inputs) => [{ shape: broadcastShapes(inputs[0]!.shape, constInts(inputs[1], 'shape')), dtype: inputs[0]!.dtype }]);
 
 registerOp('Unsqueeze', (inputs) => {
   const x = inputs[0]!;
@@ -352,18 +355,28 @@ function axesInput(g: Graph, x: Value, axes: number | readonly number[]): Value 
   return ints(g, list);
 }
 
-const reducer = (op: string) => (x: Value, axes: number | readonly number[], keepdims = true) =>
-  one(x.graph, op, [x, axesInput(x.graph, x, axes)], { keepdims: keepdims ? 1 : 0 });
+const reducer =
+  (op: string) =>
+  (x: Value, axes: number | readonly number[], keepdims = true) =>
+    one(x.graph, op, [x, axesInput(x.graph, x, axes)], { keepdims: keepdims ? 1 : 0 });
 export const reduceSum = reducer('ReduceSum');
 export const reduceMean = reducer('ReduceMean');
 export const reduceMax = reducer('ReduceMax');
 
 export function sumAll(x: Value): Value {
-  return reduceSum(x, x.shape.map((_, i) => i), false);
+  return reduceSum(
+    x,
+    x.shape.map((_, i) => i),
+    false,
+  );
 }
 
 export function meanAll(x: Value): Value {
-  return reduceMean(x, x.shape.map((_, i) => i), false);
+  return reduceMean(
+    x,
+    x.shape.map((_, i) => i),
+    false,
+  );
 }
 
 export function softmax(x: Value, axis = -1): Value {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import { clientMain, reportCliError } from '../client/cli.ts';
 // fluxtune's command line. serve/worker/keys start the service (this folder is the only place that
 // wires it up); every other command is the HTTP client's (src/client), which never loads server code.
 import { parseArgs } from '../client/cli-args.ts';
-import { clientMain, reportCliError } from '../client/cli.ts';
 
 async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);

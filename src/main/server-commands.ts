@@ -1,12 +1,13 @@
 // `fluxtune serve`, `fluxtune worker` and `fluxtune keys …`: the commands that run the service itself.
 // Loaded lazily by src/main/cli.ts, so client commands never pull in the server or the model.
+
+import { flagNumber, flagString, type ParsedArgs } from '../client/cli-args.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../service/auth/api-keys.ts';
 import { configFromEnv, type ServiceConfig } from '../service/config.ts';
 import { createServer } from '../service/create-server.ts';
 import { ThreadedBackend } from '../service/jobs/threaded-backend.ts';
-import { startWorker } from '../service/start-worker.ts';
 import { openStores } from '../service/service-stores.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from '../service/auth/api-keys.ts';
-import { flagNumber, flagString, type ParsedArgs } from '../client/cli-args.ts';
+import { startWorker } from '../service/start-worker.ts';
 
 function configFrom(args: ParsedArgs): ServiceConfig {
   const overrides: Partial<ServiceConfig> = {};
@@ -47,10 +48,15 @@ export async function serve(args: ParsedArgs): Promise<void> {
   const config = configFrom(args);
   const backend = args.flags.get('worker') === false ? undefined : await startBackend(args, config);
   const server = await createServer({ config, backend, log });
-  log(`listening on ${server.url} (region ${config.region}, data ${config.databaseUrl ? 'Postgres' : config.dataDir}, model ${backend?.name ?? 'none: --no-worker'})`);
+  log(
+    `listening on ${server.url} (region ${config.region}, data ${config.databaseUrl ? 'Postgres' : config.dataDir}, model ${backend?.name ?? 'none: --no-worker'})`,
+  );
   log(`API docs: ${server.url}/docs`);
   if (server.createdKey) {
-    process.stdout.write(`\nCreated an API key for this fresh data directory. It is shown only once:\n\n  ${server.createdKey}\n\n` + `export BFL_API_KEY=${server.createdKey}\n\n`);
+    process.stdout.write(
+      `\nCreated an API key for this fresh data directory. It is shown only once:\n\n  ${server.createdKey}\n\n` +
+        `export BFL_API_KEY=${server.createdKey}\n\n`,
+    );
   }
   await untilSignal(async () => {
     await server.close();
@@ -83,7 +89,11 @@ export async function keys(args: ParsedArgs, json: boolean): Promise<void> {
       case 'list': {
         const all = await listApiKeys(db);
         if (json) console.log(JSON.stringify(all));
-        else for (const k of all) console.log(`${k.id}  ${k.prefix}…  ${k.name.padEnd(16)}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  REVOKED ${k.revokedAt.toISOString()}` : ''}`);
+        else
+          for (const k of all)
+            console.log(
+              `${k.id}  ${k.prefix}…  ${k.name.padEnd(16)}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  REVOKED ${k.revokedAt.toISOString()}` : ''}`,
+            );
         return;
       }
       case 'revoke': {

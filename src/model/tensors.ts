@@ -3,7 +3,7 @@
 // converted copy at the boundary.
 
 import type { DType, TypedArray } from '../engine/dtype.ts';
-import { type StDType, encodeFloats, parseSafetensors, serializeSafetensors, toFloat32, toFloat64 } from '../engine/safetensors.ts';
+import { encodeFloats, parseSafetensors, type StDType, serializeSafetensors, toFloat32, toFloat64 } from '../engine/safetensors.ts';
 
 export type FloatArray = Float32Array | Float64Array;
 

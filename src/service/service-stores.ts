@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { ServiceConfig } from './config.ts';
 import type { BlobStore } from './storage/blob-store.ts';
+import { lockDataDir } from './storage/data-dir-lock.ts';
 import type { Db } from './storage/db.ts';
 import { LocalBlobStore } from './storage/local-blob-store.ts';
 import { openDb } from './storage/open-db.ts';
-import { lockDataDir } from './storage/data-dir-lock.ts';
 
 export interface Stores {
   db: Db;

@@ -8,7 +8,11 @@ import { openStores } from './service-stores.ts';
  * A worker without HTTP (`fluxtune worker`): claims jobs from a shared Postgres. Embedded PGlite
  * cannot be shared between processes, so it is refused here — the server runs its own worker then.
  */
-export async function startWorker(o: { config: ServiceConfig; backend: ModelBackend; log?: (msg: string) => void }): Promise<{ runner: JobRunner; close(): Promise<void> }> {
+export async function startWorker(o: {
+  config: ServiceConfig;
+  backend: ModelBackend;
+  log?: (msg: string) => void;
+}): Promise<{ runner: JobRunner; close(): Promise<void> }> {
   if (!o.config.databaseUrl) {
     throw new Error('fluxtune worker needs DATABASE_URL (a shared Postgres); with the embedded database, `fluxtune serve` runs the worker itself');
   }

@@ -36,7 +36,19 @@ const REQUEST_CHOICES: Record<string, string> = {
   '/v1/finetune.trigger_word': 'minLength 1: an empty trigger word would leave the concept unnamed in every caption, so the finetune could not be prompted',
 };
 
-const KEYS = ['type', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'format', 'default'] as const;
+const KEYS = [
+  'type',
+  'enum',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'format',
+  'default',
+] as const;
 
 function resolve(doc: Json, s: Json | undefined): Json {
   let cur = s ?? {};
@@ -169,7 +181,11 @@ describe("OpenAPI: our generated document against BFL's", { skip }, () => {
     for (const ref of refs) assert.ok(ours.components.schemas[ref.split('/').pop()!], ref);
     for (const ops of Object.values(ours.paths as Json)) {
       for (const op of Object.values(ops as Json)) {
-        assert.deepEqual(((op as Json)['x-codeSamples'] as Json[]).map((s) => s.lang), ['shell', 'python', 'typescript'], (op as Json).operationId);
+        assert.deepEqual(
+          ((op as Json)['x-codeSamples'] as Json[]).map((s) => s.lang),
+          ['shell', 'python', 'typescript'],
+          (op as Json).operationId,
+        );
       }
     }
   });

@@ -2,9 +2,9 @@
 // (part of `npm test`); each @ts-expect-error fails the typecheck if the line it marks ever compiles.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { INFERENCE_ENDPOINTS } from '../../src/api/inference-schemas.ts';
 import { FluxtuneClient } from '../../src/client/client.ts';
 import type { InferenceEndpoint } from '../../src/client/types.ts';
-import { INFERENCE_ENDPOINTS } from '../../src/api/inference-schemas.ts';
 
 function typeChecks(client: FluxtuneClient): void {
   void client.finetuneInference('id', { endpoint: 'flux-pro-finetuned', prompt: 'x', width: 512, steps: 20, finetune_strength: 1 });

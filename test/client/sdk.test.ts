@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { FluxtuneClient, FluxtuneNotFoundError, FluxtuneNotReadyError, FluxtuneValidationError, FluxtuneAuthError } from '../../src/client/index.ts';
+import { FluxtuneAuthError, FluxtuneClient, FluxtuneNotFoundError, FluxtuneNotReadyError, FluxtuneValidationError } from '../../src/client/index.ts';
 import { solidPng } from '../dataset/zip-fixtures.ts';
 import { DeterministicTestBackend } from '../service/support/deterministic-test-backend.ts';
 import { KEY_A, startTestServer, type TestServer } from '../service/support/harness.ts';
@@ -59,12 +59,21 @@ describe('SDK and CLI against a live server', () => {
     assert.equal(seen.at(-1), 1);
     const details = await client.finetuneDetails(finetuneId);
     assert.equal(details.image_count, 2);
-    assert.deepEqual(details.captions?.map((c) => c.file), ['nested/two.png', 'one.png']);
+    assert.deepEqual(
+      details.captions?.map((c) => c.file),
+      ['nested/two.png', 'one.png'],
+    );
     assert.deepEqual(await client.listFinetunes(), [finetuneId]);
   });
 
   it('finetuneInference + waitFor + downloadSample', async () => {
-    const sub = await client.finetuneInference(finetuneId, { prompt: 'mycstm on grass', endpoint: 'flux-pro-finetuned', width: 256, height: 256, output_format: 'png' });
+    const sub = await client.finetuneInference(finetuneId, {
+      prompt: 'mycstm on grass',
+      endpoint: 'flux-pro-finetuned',
+      width: 256,
+      height: 256,
+      output_format: 'png',
+    });
     const done = await client.waitFor(sub.id, { intervalMs: 20 });
     const bytes = await client.downloadSample(done);
     const meta = await sharp(bytes).metadata();
@@ -74,7 +83,10 @@ describe('SDK and CLI against a live server', () => {
   it('typed errors: 422 carries the issues, 404, 400, 403', async () => {
     await assert.rejects(client.requestFinetuning({ base64: 'AAAA' }, { finetune_comment: 'x', iterations: 5 }), (err: unknown) => {
       assert.ok(err instanceof FluxtuneValidationError);
-      assert.deepEqual(err.issues.map((i) => i.loc.join('.')), ['body.iterations']);
+      assert.deepEqual(
+        err.issues.map((i) => i.loc.join('.')),
+        ['body.iterations'],
+      );
       return true;
     });
     await assert.rejects(client.requestFinetuning({ base64: 'AAAA' }, { finetune_comment: 'x' }), (err: unknown) => {
@@ -95,7 +107,25 @@ describe('SDK and CLI against a live server', () => {
     assert.equal(JSON.parse(await cli('details', finetuneId, '--json')).trigger_word, 'mycstm');
     assert.match(await cli('finetune_progress', finetuneId), /status:\s+Ready/);
     const out = join(folder, 'out.jpg');
-    const gen = JSON.parse(await cli('generate', finetuneId, '--prompt', 'mycstm', '--strength', '0.5', '--endpoint', 'flux-pro-finetuned', '--width', '256', '--height', '256', '--out', out, '--json'));
+    const gen = JSON.parse(
+      await cli(
+        'generate',
+        finetuneId,
+        '--prompt',
+        'mycstm',
+        '--strength',
+        '0.5',
+        '--endpoint',
+        'flux-pro-finetuned',
+        '--width',
+        '256',
+        '--height',
+        '256',
+        '--out',
+        out,
+        '--json',
+      ),
+    );
     assert.equal(gen.status, 'Ready');
     assert.equal((await sharp(await readFile(out)).metadata()).format, 'jpeg');
     const failed = await run(process.execPath, ['--import', 'tsx', CLI, 'details', '00000000-0000-4000-8000-000000000000'], { env }).catch((e) => e);

@@ -72,14 +72,25 @@ export const BAD_ZIP_CASES: BadZipCase[] = [
   },
   {
     name: 'no images',
-    fileData: async () => b64(await buildZip([{ name: 'readme.txt', data: 'just text' }, { name: '__MACOSX/._a.png', data: await solidPng(8, 8) }])),
+    fileData: async () =>
+      b64(
+        await buildZip([
+          { name: 'readme.txt', data: 'just text' },
+          { name: '__MACOSX/._a.png', data: await solidPng(8, 8) },
+        ]),
+      ),
     expect: ['no images'],
   },
   {
     name: 'corrupt image',
     fileData: async () => {
       const png = await solidPng(32, 32);
-      return b64(await buildZip([{ name: 'good.png', data: png }, { name: 'photos/broken.jpg', data: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]) }]));
+      return b64(
+        await buildZip([
+          { name: 'good.png', data: png },
+          { name: 'photos/broken.jpg', data: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, 7)]) },
+        ]),
+      );
     },
     expect: ['photos/broken.jpg', 'corrupt'],
   },
@@ -103,7 +114,13 @@ export const BAD_ZIP_CASES: BadZipCase[] = [
   },
   {
     name: 'caption not utf-8',
-    fileData: async () => b64(await buildZip([{ name: 'a.png', data: await solidPng(8, 8) }, { name: 'a.txt', data: Buffer.from([0xff, 0xfe, 0xc3, 0x28]) }])),
+    fileData: async () =>
+      b64(
+        await buildZip([
+          { name: 'a.png', data: await solidPng(8, 8) },
+          { name: 'a.txt', data: Buffer.from([0xff, 0xfe, 0xc3, 0x28]) },
+        ]),
+      ),
     expect: ['a.txt', 'UTF-8'],
   },
 ];

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RgbImage } from '../../src/model/backend.ts';
 import type { Captioner } from '../../src/dataset/captioner.ts';
 import { buildTrainingCaptions } from '../../src/dataset/training-captions.ts';
 import { placeTriggerWord } from '../../src/dataset/trigger-word.ts';
+import type { RgbImage } from '../../src/model/backend.ts';
 
 describe('placeTriggerWord', () => {
   it('character/product: the subject is the trigger word', () => {

@@ -67,7 +67,9 @@ export function deflated(bytes: Buffer): Buffer {
 }
 
 export async function solidPng(width: number, height: number, rgb: [number, number, number] = [200, 50, 50]): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    .png()
+    .toBuffer();
 }
 
 export async function solidJpeg(width: number, height: number, orientation?: number): Promise<Buffer> {
@@ -76,11 +78,15 @@ export async function solidJpeg(width: number, height: number, orientation?: num
 }
 
 export async function solidWebp(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 200, b: 0, alpha: 0.5 } } }).webp().toBuffer();
+  return sharp({ create: { width, height, channels: 4, background: { r: 0, g: 200, b: 0, alpha: 0.5 } } })
+    .webp()
+    .toBuffer();
 }
 
 export async function solidGif(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 1, g: 2, b: 3 } } }).gif().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+    .gif()
+    .toBuffer();
 }
 
 export const b64 = (zip: Buffer): string => zip.toString('base64');

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { apiClient, freshDataDir, waitUntil } from '../service/support/harness.ts';
-import { sceneZip, spawnServer, type SpawnedServer } from './support/spawned-server.ts';
+import { type SpawnedServer, sceneZip, spawnServer } from './support/spawned-server.ts';
 
 const KEY = 'ft_kill9_key_0123456789abcdef';
 
@@ -89,7 +89,20 @@ describe('kill -9 of the server during training', () => {
     // Nothing lost: same id listed, same details, a stored LoRA, and the checkpoint cleaned up.
     assert.deepEqual((await api.get('/v1/my_finetunes')).body, { finetunes: [id] });
     const detailsAfter = (await api.get(`/v1/finetune_details?finetune_id=${id}`)).body.finetune_details;
-    for (const key of ['finetune_comment', 'trigger_word', 'mode', 'finetune_type', 'lora_rank', 'iterations', 'learning_rate', 'priority', 'captioning', 'timestamp', 'image_count', 'region']) {
+    for (const key of [
+      'finetune_comment',
+      'trigger_word',
+      'mode',
+      'finetune_type',
+      'lora_rank',
+      'iterations',
+      'learning_rate',
+      'priority',
+      'captioning',
+      'timestamp',
+      'image_count',
+      'region',
+    ]) {
       assert.deepEqual(detailsAfter[key], detailsBefore[key], key);
     }
     assert.equal(detailsAfter.status, 'Ready');

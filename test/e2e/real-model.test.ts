@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import yazl from 'yazl';
 import { listConcepts, loadSprites, renderScene } from '../../src/model/pretrain/scenes.ts';
 import { ThreadedBackend } from '../../src/service/jobs/threaded-backend.ts';
-import { KEY_A, type TestServer, apiClient, startTestServer, waitUntil } from '../service/support/harness.ts';
+import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from '../service/support/harness.ts';
 
 async function trainingZip(): Promise<string> {
   const sprites = await loadSprites(listConcepts().filter((c) => c.name === 'penguin'));
@@ -16,7 +16,12 @@ async function trainingZip(): Promise<string> {
   const backgrounds = ['white', 'blue', 'green', 'yellow'];
   for (let i = 0; i < 4; i++) {
     const img = renderScene({ background: backgrounds[i]!, objects: [{ concept: 'penguin', cx: 0.5, cy: 0.5, size: 0.7 }] }, sprites, 128, 128);
-    zip.addBuffer(await sharp(img.data, { raw: { width: 128, height: 128, channels: 3 } }).png().toBuffer(), `img${i}.png`);
+    zip.addBuffer(
+      await sharp(img.data, { raw: { width: 128, height: 128, channels: 3 } })
+        .png()
+        .toBuffer(),
+      `img${i}.png`,
+    );
     zip.addBuffer(Buffer.from(`TOK on a ${backgrounds[i]} background`), `img${i}.txt`);
   }
   zip.end();
@@ -41,11 +46,15 @@ describe('the shipped model through the API', () => {
     const api = apiClient(server.url, KEY_A);
     const submitted = await api.post(route, body);
     assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-    const ready = await waitUntil(async () => {
-      const r = await api.get(`/v1/get_result?id=${submitted.body.id}`);
-      assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
-      return r.body.status === 'Ready' ? r.body : null;
-    }, 120_000, 100);
+    const ready = await waitUntil(
+      async () => {
+        const r = await api.get(`/v1/get_result?id=${submitted.body.id}`);
+        assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
+        return r.body.status === 'Ready' ? r.body : null;
+      },
+      120_000,
+      100,
+    );
     const png = Buffer.from(await (await fetch(ready.result.sample)).arrayBuffer());
     return new Uint8Array(await sharp(png).raw().toBuffer());
   }
@@ -65,12 +74,16 @@ describe('the shipped model through the API', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const id = res.body.finetune_id as string;
     let sawProgress = false;
-    await waitUntil(async () => {
-      const r = await api.get(`/v1/get_result?id=${id}`);
-      assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
-      if (typeof r.body.progress === 'number' && r.body.progress > 0 && r.body.progress < 1) sawProgress = true;
-      return r.body.status === 'Ready';
-    }, 480_000, 200);
+    await waitUntil(
+      async () => {
+        const r = await api.get(`/v1/get_result?id=${id}`);
+        assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
+        if (typeof r.body.progress === 'number' && r.body.progress > 0 && r.body.progress < 1) sawProgress = true;
+        return r.body.status === 'Ready';
+      },
+      480_000,
+      200,
+    );
     assert.ok(sawProgress, 'progress was reported while training');
 
     const common = { prompt: 'TOK on a white background', width: 256, height: 256, steps: 6, guidance: 4, seed: 42, output_format: 'png' };

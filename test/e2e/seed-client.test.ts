@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { freshDataDir } from '../service/support/harness.ts';
-import { sceneZip, spawnServer, type SpawnedServer } from './support/spawned-server.ts';
+import { type SpawnedServer, sceneZip, spawnServer } from './support/spawned-server.ts';
 
 const KEY = 'ft_seed_client_key_0123456789';
 const DRIVER = new URL('./seed-client/run_seed_flow.py', import.meta.url).pathname;
@@ -41,7 +41,7 @@ function run(exe: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
   });
 }
 
-describe('the seed\'s Python client (BFL\'s bfl_finetune.py)', () => {
+describe("the seed's Python client (BFL's bfl_finetune.py)", () => {
   let server: SpawnedServer | undefined;
   let dataDir: string | undefined;
   let work: string | undefined;

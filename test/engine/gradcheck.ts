@@ -3,8 +3,8 @@
 // where L = Σ out ⊙ R with a fixed random R, so every output element and every input entry matters.
 
 import assert from 'node:assert/strict';
-import { type DType } from '../../src/engine/dtype.ts';
 import { grad } from '../../src/engine/autodiff.ts';
+import { type DType } from '../../src/engine/dtype.ts';
 import { Graph, type Value } from '../../src/engine/graph.ts';
 import * as F from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/rng.ts';
@@ -57,10 +57,7 @@ export async function gradCheck(c: GradCase, dtype: DType = 'float64', seed = 1)
     };
     const numeric = ((await shifted(1)) - (await shifted(-1))) / (2 * h);
     const scale = Math.max(1, Math.abs(numeric), Math.abs(analytic));
-    assert.ok(
-      Math.abs(analytic - numeric) <= tol * scale,
-      `d/d${name}: analytic ${analytic} vs finite difference ${numeric} (${dtype})`,
-    );
+    assert.ok(Math.abs(analytic - numeric) <= tol * scale, `d/d${name}: analytic ${analytic} vs finite difference ${numeric} (${dtype})`);
   }
   await session.release();
 }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NON_DIFFERENTIABLE, grad, hasGradientRule } from '../../src/engine/autodiff.ts';
+import { grad, hasGradientRule, NON_DIFFERENTIABLE } from '../../src/engine/autodiff.ts';
 import { Graph, GraphError, registeredOps } from '../../src/engine/graph.ts';
 import * as F from '../../src/engine/ops.ts';
 

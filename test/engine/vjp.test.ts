@@ -71,8 +71,8 @@ const cases: Record<string, GradCase> = {
   },
   'ReduceSum keepdims': { inputs: [X([2, 3, 4])], build: ([x]) => F.reduceSum(x!, [0, 2], true) },
   'ReduceSum no keepdims': { inputs: [X([2, 3, 4])], build: ([x]) => F.reduceSum(x!, 1, false) },
-  'ReduceMean': { inputs: [X([2, 3, 4])], build: ([x]) => F.reduceMean(x!, -1, false) },
-  'ReduceMax': { inputs: [X([3, 5])], build: ([x]) => F.reduceMax(x!, 1, true) },
+  ReduceMean: { inputs: [X([2, 3, 4])], build: ([x]) => F.reduceMean(x!, -1, false) },
+  ReduceMax: { inputs: [X([3, 5])], build: ([x]) => F.reduceMax(x!, 1, true) },
   'mean of everything': { inputs: [X([2, 3])], build: ([x]) => F.meanAll(F.square(x!)) },
   Softmax: { inputs: [X([2, 3, 5])], build: ([x]) => F.softmax(x!, -1) },
   'Softmax on a middle axis': { inputs: [X([2, 4, 3])], build: ([x]) => F.softmax(x!, 1) },
@@ -152,13 +152,11 @@ describe('VJPs match finite differences (float64)', () => {
 describe('float32-only kernels match finite differences (float32)', () => {
   it('GELU tanh (ORT kernel)', () => gradCheck({ inputs: [X([3, 5])], build: ([x]) => F.gelu(x!, 'tanh') }, 'float32'));
   it('GELU exact (ORT kernel)', () => gradCheck({ inputs: [X([3, 5])], build: ([x]) => F.gelu(x!, 'none') }, 'float32'));
-  it('LayerNorm kernel without affine', () =>
-    gradCheck({ inputs: [X([2, 3, 16])], build: ([x]) => F.layerNorm(x!, 1e-6) }, 'float32'));
+  it('LayerNorm kernel without affine', () => gradCheck({ inputs: [X([2, 3, 16])], build: ([x]) => F.layerNorm(x!, 1e-6) }, 'float32'));
   it('LayerNorm kernel with scale and bias', () =>
     gradCheck({ inputs: [X([3, 16]), X([16], 's'), X([16], 'b')], build: ([x, s, b]) => F.layerNorm(x!, 1e-5, s!, b!) }, 'float32'));
   it('Erf', () => gradCheck({ inputs: [X([6])], build: ([x]) => F.erf(x!) }, 'float32'));
-  it('Cast float32 → float64 → float32', () =>
-    gradCheck({ inputs: [X([4])], build: ([x]) => F.cast(F.mul(F.cast(x!, 'float64'), 2), 'float32') }, 'float32'));
+  it('Cast float32 → float64 → float32', () => gradCheck({ inputs: [X([4])], build: ([x]) => F.cast(F.mul(F.cast(x!, 'float64'), 2), 'float32') }, 'float32'));
   it('a linear + LayerNorm + GELU stack', () =>
     gradCheck(
       {

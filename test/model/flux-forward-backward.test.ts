@@ -9,9 +9,9 @@ import { timestepEmbedding } from '../../src/model/flux/embedders.ts';
 import { fluxFeeds } from '../../src/model/flux/feeds.ts';
 import { FluxRunner } from '../../src/model/flux/runner.ts';
 import { buildFluxTrainingGraph } from '../../src/model/flux/training.ts';
-import { LOSS_OUTPUT, gradOutput } from '../../src/model/train/step.ts';
 import { unusedWeights, weightFeeds } from '../../src/model/flux/weights.ts';
-import { TOLERANCE, data, forwardBatch, load, params, relErr, shape } from './flux-tiny-fixture.ts';
+import { gradOutput, LOSS_OUTPUT } from '../../src/model/train/step.ts';
+import { data, forwardBatch, load, params, relErr, shape, TOLERANCE } from './flux-tiny-fixture.ts';
 
 describe('flux-tiny forward and backward (float64)', () => {
   const tg = buildFluxTrainingGraph(params, shape, { dtype: 'float64', trainable: () => true, withOutput: true });
@@ -85,7 +85,12 @@ describe('timestep embedding', () => {
     const t = g.input('t', [1], 'float64');
     const session = await Session.create({ outputs: { emb: timestepEmbedding(t, 256) }, threads: 1 });
     const emb = (await session.run({ t: Float64Array.of(0.5) }))['emb'] as Float64Array;
-    for (const [i, v] of [[0, -0.883849], [1, 0.945944], [128, -0.467772], [255, 0.053705]] as const) {
+    for (const [i, v] of [
+      [0, -0.883849],
+      [1, 0.945944],
+      [128, -0.467772],
+      [255, 0.053705],
+    ] as const) {
       assert.ok(Math.abs(emb[i]! - v) < 1e-5, `emb[${i}] = ${emb[i]}, expected ${v}`);
     }
     await session.release();

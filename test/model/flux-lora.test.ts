@@ -8,15 +8,15 @@ import { fluxFeeds } from '../../src/model/flux/feeds.ts';
 import { FluxRunner } from '../../src/model/flux/runner.ts';
 import { buildFluxTrainingGraph, readGradients } from '../../src/model/flux/training.ts';
 import { frozenWeights } from '../../src/model/flux/weights.ts';
-import { loraFeeds } from '../../src/model/lora/feeds.ts';
 import { loraFromBfl } from '../../src/model/lora/bfl.ts';
-import { readLora, writeLora, detectLoraLayout } from '../../src/model/lora/files.ts';
+import { loraFeeds } from '../../src/model/lora/feeds.ts';
+import { detectLoraLayout, readLora, writeLora } from '../../src/model/lora/files.ts';
 import { loraFromKohya, loraToKohya } from '../../src/model/lora/kohya.ts';
-import { type Lora, allLinears, blockLinears, deltaWeight, fluxLinears } from '../../src/model/lora/lora.ts';
+import { allLinears, blockLinears, deltaWeight, fluxLinears, type Lora } from '../../src/model/lora/lora.ts';
 import { mergeLora } from '../../src/model/lora/merge.ts';
 import { loraFromPeft, loraToPeft } from '../../src/model/lora/peft.ts';
 import { readTensors } from '../../src/model/tensors.ts';
-import { TOLERANCE, data, forwardBatch, load, params, relErr, shape } from './flux-tiny-fixture.ts';
+import { data, forwardBatch, load, params, relErr, shape, TOLERANCE } from './flux-tiny-fixture.ts';
 
 const referenceLora = (): Lora => loraFromBfl(load('lora_rank4')).lora;
 const loraSpec = { rank: 4, targets: allLinears, bias: true };
@@ -57,7 +57,12 @@ describe('LoRA training graph (float64)', () => {
     const run = async (feeds: Feeds) => readGradients(tg, await session.run({ ...fixed, ...feeds }));
     const { grads } = await run(factors);
     const h = 1e-5;
-    for (const [key, i] of [['double_blocks.0.img_attn.qkv.lora_A.weight', 5], ['single_blocks.1.linear2.lora_B.weight', 17], ['final_layer.linear.lora_B.bias', 3], ['guidance_in.in_layer.lora_A.weight', 300]] as const) {
+    for (const [key, i] of [
+      ['double_blocks.0.img_attn.qkv.lora_A.weight', 5],
+      ['single_blocks.1.linear2.lora_B.weight', 17],
+      ['final_layer.linear.lora_B.bias', 3],
+      ['guidance_in.in_layer.lora_A.weight', 300],
+    ] as const) {
       const at = (delta: number) => {
         const x = Float64Array.from(factors[key] as Float64Array);
         x[i] = x[i]! + delta;
@@ -133,7 +138,18 @@ describe('LoRA files', () => {
     const lora = referenceLora();
     const { tensors, metadata } = loraToPeft(lora, params);
     const H = params.hidden_size;
-    for (const name of ['attn.to_q', 'attn.to_k', 'attn.to_v', 'attn.add_q_proj', 'attn.to_out.0', 'attn.to_add_out', 'ff.net.0.proj', 'ff_context.net.2', 'norm1.linear', 'norm1_context.linear']) {
+    for (const name of [
+      'attn.to_q',
+      'attn.to_k',
+      'attn.to_v',
+      'attn.add_q_proj',
+      'attn.to_out.0',
+      'attn.to_add_out',
+      'ff.net.0.proj',
+      'ff_context.net.2',
+      'norm1.linear',
+      'norm1_context.linear',
+    ]) {
       assert.ok(tensors.has(`transformer.transformer_blocks.0.${name}.lora_A.weight`), name);
     }
     for (const name of ['attn.to_q', 'proj_mlp', 'proj_out', 'norm.linear']) {
@@ -172,7 +188,12 @@ describe('LoRA files', () => {
     const { tensors } = loraToPeft(lora, params);
     const scaled = loraFromPeft(tensors, linears, params, { lora_adapter_metadata: JSON.stringify({ r: 4, lora_alpha: 8 }) });
     const path = 'single_blocks.0.linear2';
-    assert.ok(relErr(deltaWeight(scaled.get(path)!), deltaWeight(lora.get(path)!).map((x) => 2 * x)) < 1e-6);
+    assert.ok(
+      relErr(
+        deltaWeight(scaled.get(path)!),
+        deltaWeight(lora.get(path)!).map((x) => 2 * x),
+      ) < 1e-6,
+    );
   });
 
   it('BFL files round-trip exactly', () => {

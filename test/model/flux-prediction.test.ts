@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FluxRunner } from '../../src/model/flux/runner.ts';
-import { cleanFromVelocity, parsePrediction, velocityFromX0 } from '../../src/model/flux/prediction.ts';
-import { buildFluxTrainingGraph } from '../../src/model/flux/training.ts';
-import { LOSS_OUTPUT, gradOutput } from '../../src/model/train/step.ts';
 import { Session } from '../../src/engine/session.ts';
 import { fluxFeeds } from '../../src/model/flux/feeds.ts';
+import { cleanFromVelocity, parsePrediction, velocityFromX0 } from '../../src/model/flux/prediction.ts';
+import { FluxRunner } from '../../src/model/flux/runner.ts';
+import { buildFluxTrainingGraph } from '../../src/model/flux/training.ts';
 import { weightFeeds } from '../../src/model/flux/weights.ts';
+import { gradOutput, LOSS_OUTPUT } from '../../src/model/train/step.ts';
 import { forwardBatch, load, params, relErr, shape } from './flux-tiny-fixture.ts';
 
 describe('x0 prediction', () => {
@@ -53,7 +53,11 @@ describe('x0 prediction', () => {
   it('trains: the loss gradient matches finite differences', async () => {
     const weights = load('weights');
     const batch = forwardBatch();
-    const tg = buildFluxTrainingGraph(params, shape, { dtype: 'float64', trainable: (k) => k === 'final_layer.linear.bias', prediction: { type: 'x0', min_t: 0.05 } });
+    const tg = buildFluxTrainingGraph(params, shape, {
+      dtype: 'float64',
+      trainable: (k) => k === 'final_layer.linear.bias',
+      prediction: { type: 'x0', min_t: 0.05 },
+    });
     const session = await Session.create({ outputs: tg.outputs });
     const target = Float64Array.from({ length: tg.target.shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i));
     const run = async (bias: Float64Array) => {

@@ -9,7 +9,7 @@ import { img2imgStart } from '../../src/model/sampling/img2img.ts';
 import { seededNoise } from '../../src/model/sampling/noise.ts';
 import { sample } from '../../src/model/sampling/sampler.ts';
 import { getSchedule } from '../../src/model/sampling/schedule.ts';
-import { TOLERANCE, data, load, params, relErr, schedules } from './flux-tiny-fixture.ts';
+import { data, load, params, relErr, schedules, TOLERANCE } from './flux-tiny-fixture.ts';
 
 describe('get_schedule', () => {
   it('matches every schedule in schedules.json', () => {

@@ -2,9 +2,9 @@
 // once per test file, and the error measure every vector test uses.
 
 import { readFileSync } from 'node:fs';
-import { parseFluxParams, type FluxParams } from '../../src/model/flux/config.ts';
+import { type FluxParams, parseFluxParams } from '../../src/model/flux/config.ts';
 import type { FluxBatch } from '../../src/model/flux/feeds.ts';
-import { type Tensors, readTensors } from '../../src/model/tensors.ts';
+import { readTensors, type Tensors } from '../../src/model/tensors.ts';
 
 export const VECTORS = new URL('../../../shared/vectors/flux-tiny/', import.meta.url);
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../../src/engine/rng.ts';
-import { IdealDenoiser, centredFamily, denoisingErrors } from '../../src/model/eval/ideal-denoiser.ts';
+import { centredFamily, denoisingErrors, IdealDenoiser } from '../../src/model/eval/ideal-denoiser.ts';
 import { listConcepts, loadSprites } from '../../src/model/pretrain/scenes.ts';
 
 function randomFamily(rng: Rng, members: number, size: number): Float32Array[] {

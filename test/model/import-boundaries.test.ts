@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { importsOf, SRC, sourceFiles, srcName as name } from '../support/import-graph.ts';
+import { importsOf, srcName as name, SRC, sourceFiles } from '../support/import-graph.ts';
 
 const OFF_LIMITS = ['model/pretrain/', 'model/eval/'].map((d) => join(SRC, d));
 const offLimits = (file: string) => OFF_LIMITS.some((d) => file.startsWith(d));
@@ -31,7 +31,11 @@ describe('import boundaries', () => {
   it('no file of src outside pretraining and evaluation imports them', () => {
     const crossings = sourceFiles(SRC)
       .filter((f) => !offLimits(f))
-      .flatMap((f) => importsOf(f).filter(offLimits).map((dep) => `${name(f)} imports ${name(dep)}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter(offLimits)
+          .map((dep) => `${name(f)} imports ${name(dep)}`),
+      );
     assert.deepEqual(crossings, []);
   });
 });

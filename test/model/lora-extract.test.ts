@@ -11,8 +11,7 @@ describe('LoRA extraction', () => {
     const b = rng.fillNormal(new Float32Array(out * r));
     const a = rng.fillNormal(new Float32Array(r * inF));
     const delta = new Float32Array(out * inF);
-    for (let i = 0; i < out; i++)
-      for (let j = 0; j < inF; j++) for (let k = 0; k < r; k++) delta[i * inF + j]! += b[i * r + k]! * a[k * inF + j]!;
+    for (let i = 0; i < out; i++) for (let j = 0; j < inF; j++) for (let k = 0; k < r; k++) delta[i * inF + j]! += b[i * r + k]! * a[k * inF + j]!;
     const lora = extractLora(delta, out, inF, 8);
     assert.ok(lora.relativeError < 1e-5, `error ${lora.relativeError}`);
     assert.equal(lora.loraA.length, 8 * inF);

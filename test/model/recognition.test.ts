@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ConceptGallery, summariseRanks } from '../../src/model/eval/recognition.ts';
-import { type Sprite, listConcepts, loadSprites, renderScene } from '../../src/model/pretrain/scenes.ts';
+import { listConcepts, loadSprites, renderScene, type Sprite } from '../../src/model/pretrain/scenes.ts';
 
 describe('concept recognition metric', () => {
   let sprites: Map<string, Sprite>;
@@ -14,7 +14,10 @@ describe('concept recognition metric', () => {
     const concepts = listConcepts().filter((c) => c.category === 'Animals & Nature' || c.category === 'Food & Drink');
     sprites = await loadSprites(concepts);
     // every other concept keeps the test quick; the scripts rank against the whole vocabulary
-    gallery = new ConceptGallery(sprites, [...sprites.keys()].filter((_, i) => i % 2 === 0));
+    gallery = new ConceptGallery(
+      sprites,
+      [...sprites.keys()].filter((_, i) => i % 2 === 0),
+    );
   });
 
   it('ranks real renders of a concept at the top', () => {

@@ -8,7 +8,7 @@ import { Session } from '../../src/engine/session.ts';
 import { bucketFor, imageIds, imageToTokens, tokensToImage } from '../../src/model/codec/patches.ts';
 import { captionFeeds } from '../../src/model/text/caption-feeds.ts';
 import { TextEncoder, textEncoderShapes } from '../../src/model/text/encoder.ts';
-import { BOS, EOS, PAD, detokenize, tokenize, wordIds, wordWeights } from '../../src/model/text/tokenizer.ts';
+import { BOS, detokenize, EOS, PAD, tokenize, wordIds, wordWeights } from '../../src/model/text/tokenizer.ts';
 
 describe('byte tokenizer', () => {
   it('encodes any trigger word and round-trips', () => {
@@ -116,7 +116,8 @@ describe('text encoder', () => {
     };
     for (const p of params) {
       const data = new Float32Array(shapes[p.name]!.reduce((a, b) => a * b, 1));
-      feeds[p.name] = p.name.endsWith('norm1.weight') || p.name.endsWith('norm2.weight') || p.name.endsWith('final_norm.weight') ? data.fill(1) : rng.fillNormal(data, 0.1);
+      feeds[p.name] =
+        p.name.endsWith('norm1.weight') || p.name.endsWith('norm2.weight') || p.name.endsWith('final_norm.weight') ? data.fill(1) : rng.fillNormal(data, 0.1);
     }
     const res = await s.run(feeds);
     assert.ok(Number.isFinite((res['loss'] as Float32Array)[0]));

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { b64, buildZip, solidJpeg, solidPng } from '../dataset/zip-fixtures.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
-import { apiClient, KEY_A, startTestServer, waitUntil, type TestServer } from './support/harness.ts';
+import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -143,14 +143,22 @@ describe('API contract over HTTP (with a test-double backend)', () => {
     assert.deepEqual(backend.log.trains.at(-1)!.captions, ['TOK sitting on a red rug', 'TOK test picture 40 by 40']);
   });
 
-  it('my_finetunes lists the caller\'s finetunes', async () => {
+  it("my_finetunes lists the caller's finetunes", async () => {
     const r = await api.get('/v1/my_finetunes');
     assert.deepEqual(r.body, { finetunes: [finetuneId] });
   });
 
   it('finetuned inference: sample of the requested size, signed URL, pixels change with finetune_strength', async () => {
     async function generate(strength: number, format: 'png' | 'jpeg' = 'png') {
-      const sub = await api.post('/v1/flux-pro-finetuned', { finetune_id: finetuneId, finetune_strength: strength, prompt: 'a photo of TOK', seed: 7, width: 320, height: 256, output_format: format });
+      const sub = await api.post('/v1/flux-pro-finetuned', {
+        finetune_id: finetuneId,
+        finetune_strength: strength,
+        prompt: 'a photo of TOK',
+        seed: 7,
+        width: 320,
+        height: 256,
+        output_format: format,
+      });
       assert.equal(sub.status, 200, JSON.stringify(sub.body));
       assert.match(sub.body.id, UUID);
       assert.equal(sub.body.polling_url, `${server.url}/v1/get_result?id=${sub.body.id}`);
@@ -229,7 +237,17 @@ describe('API contract over HTTP (with a test-double backend)', () => {
   it('/openapi.json and /docs are served', async () => {
     const o = await api.get('/openapi.json');
     assert.equal(o.status, 200);
-    for (const p of ['/v1/finetune', '/v1/get_result', '/v1/my_finetunes', '/v1/finetune_details', '/v1/delete_finetune', '/v1/flux-pro', '/v1/flux-pro-finetuned', '/v1/flux-pro-1.1-ultra', '/v1/flux-pro-1.1-ultra-finetuned']) {
+    for (const p of [
+      '/v1/finetune',
+      '/v1/get_result',
+      '/v1/my_finetunes',
+      '/v1/finetune_details',
+      '/v1/delete_finetune',
+      '/v1/flux-pro',
+      '/v1/flux-pro-finetuned',
+      '/v1/flux-pro-1.1-ultra',
+      '/v1/flux-pro-1.1-ultra-finetuned',
+    ]) {
       assert.ok(o.body.paths[p], p);
     }
     assert.deepEqual(o.body.components.schemas.FinetuneInputs.required, ['file_data', 'finetune_comment', 'mode']);

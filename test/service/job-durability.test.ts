@@ -3,17 +3,22 @@ import { after, before, describe, it } from 'node:test';
 import { claimJob, recordCheckpoint } from '../../src/service/jobs/queue.ts';
 import { b64, buildZip, solidPng } from '../dataset/zip-fixtures.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
-import { apiClient, KEY_A, startTestServer, waitUntil, type TestServer } from './support/harness.ts';
+import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
 
 async function zip(): Promise<string> {
-  return b64(await buildZip([{ name: 'a.png', data: await solidPng(16, 16) }, { name: 'b.png', data: await solidPng(16, 16, [0, 0, 255]) }]));
+  return b64(
+    await buildZip([
+      { name: 'a.png', data: await solidPng(16, 16) },
+      { name: 'b.png', data: await solidPng(16, 16, [0, 0, 255]) },
+    ]),
+  );
 }
 
 describe('job durability', () => {
   let server: TestServer;
   after(() => server?.stop());
 
-  it('a crashed worker\'s job (expired lease) is re-claimed and resumes from its last checkpoint', async () => {
+  it("a crashed worker's job (expired lease) is re-claimed and resumes from its last checkpoint", async () => {
     // Phase 1: a server with no worker accepts the finetune; a "worker" claims it, checkpoints at step 4 and dies.
     const first = await startTestServer({ config: { leaseMs: 300 } });
     const api = apiClient(first.url, KEY_A);
@@ -37,7 +42,10 @@ describe('job durability', () => {
       return s.body.status !== 'Pending' && s.body;
     });
     assert.equal(done.status, 'Ready', JSON.stringify(done));
-    assert.deepEqual(backend.log.trains.map((t) => t.resumedFromStep), [4]);
+    assert.deepEqual(
+      backend.log.trains.map((t) => t.resumedFromStep),
+      [4],
+    );
     // The checkpoint is dropped once the LoRA is stored.
     assert.equal(await server.blobs.has(`finetunes/${id}/checkpoint.bin`), false);
     assert.equal(await server.blobs.has(`finetunes/${id}/lora.safetensors`), true);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createApiKey } from '../../src/service/auth/api-keys.ts';
 import { b64, buildZip, solidPng } from '../dataset/zip-fixtures.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
-import { apiClient, KEY_A, startTestServer, waitUntil, type TestServer } from './support/harness.ts';
+import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
 
 describe("key isolation: another key's finetune and tasks are 404 everywhere", () => {
   let server: TestServer;

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { registerApiKey } from '../../src/service/auth/api-keys.ts';
 import { configFromEnv } from '../../src/service/config.ts';
-import { claimJob, completeJob, failJob, heartbeat, recordCheckpoint, retryJobLater, type ClaimedJob } from '../../src/service/jobs/queue.ts';
+import { type ClaimedJob, claimJob, completeJob, failJob, heartbeat, recordCheckpoint, retryJobLater } from '../../src/service/jobs/queue.ts';
 import { startWorker } from '../../src/service/start-worker.ts';
 import type { Db } from '../../src/service/storage/db.ts';
 import { SCHEMA_VERSION } from '../../src/service/storage/migrations.ts';
@@ -17,7 +17,7 @@ import { openDb } from '../../src/service/storage/open-db.ts';
 import { insertTaskWithJob } from '../../src/service/tasks/task-store.ts';
 import { b64, buildZip, solidPng } from '../dataset/zip-fixtures.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
-import { apiClient, KEY_A, startTestServer, waitUntil, type TestServer } from './support/harness.ts';
+import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from './support/postgres.ts';
 
 const skip = postgresUnavailable() ?? false;
@@ -26,7 +26,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const open = (databaseUrl: string) => openDb({ dataDir: '/nonexistent-unused', databaseUrl });
 
 async function zip(): Promise<string> {
-  return b64(await buildZip([{ name: 'a.png', data: await solidPng(16, 16) }, { name: 'b.png', data: await solidPng(16, 16, [0, 0, 255]) }]));
+  return b64(
+    await buildZip([
+      { name: 'a.png', data: await solidPng(16, 16) },
+      { name: 'b.png', data: await solidPng(16, 16, [0, 0, 255]) },
+    ]),
+  );
 }
 
 /** Queues `n` jobs of `kind` for a fresh key, through the same insert the HTTP routes use. */
@@ -89,7 +94,9 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
       try {
         // Idle pooled connections killed (server restart, failover, idle timeout): the next query reconnects.
         await db.query('select 1');
-        const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+        const killed = await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+        );
         assert.ok(killed.rowCount! >= 1);
         await sleep(200);
         assert.deepEqual((await db.query<{ x: number }>('select 1 as x')).rows, [{ x: 1 }]);
@@ -129,7 +136,8 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
       assert.equal(await claimJob(db, 'w2', leaseMs, ['finetune']), null, 'a live lease is not claimable');
       assert.equal(await claimJob(db, 'w2', leaseMs, ['generate']), null, 'other kinds do not see it');
 
-      const lease = async () => (await db.query<{ state: string; lease_owner: string; lease_expires_at: Date }>(`select * from jobs where id = $1`, [id])).rows[0]!;
+      const lease = async () =>
+        (await db.query<{ state: string; lease_owner: string; lease_expires_at: Date }>(`select * from jobs where id = $1`, [id])).rows[0]!;
       const before = await lease();
       assert.equal(before.state, 'running');
       assert.ok(before.lease_expires_at instanceof Date);
@@ -226,7 +234,13 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
       try {
         assert.equal(srv.db.kind, 'postgres');
         const api = apiClient(srv.url, KEY_A);
-        const sub = await api.post('/v1/finetune', { file_data: await zip(), finetune_comment: 'on postgres', mode: 'product', learning_rate: 2e-5, iterations: 150 });
+        const sub = await api.post('/v1/finetune', {
+          file_data: await zip(),
+          finetune_comment: 'on postgres',
+          mode: 'product',
+          learning_rate: 2e-5,
+          iterations: 150,
+        });
         assert.equal(sub.status, 200, JSON.stringify(sub.body));
         const id = sub.body.finetune_id as string;
         const ready = await waitUntil(async () => {
@@ -260,7 +274,10 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
         assert.equal(del.body.status, 'Deleted');
         assert.equal((await api.get(`/v1/get_result?id=${id}`)).status, 404);
         assert.deepEqual((await api.get('/v1/my_finetunes')).body, { finetunes: [] });
-        const left = await srv.db.query<{ n: number }>(`select (select count(*) from finetunes where id = $1) + (select count(*) from jobs where id = $1) as n`, [id]);
+        const left = await srv.db.query<{ n: number }>(
+          `select (select count(*) from finetunes where id = $1) + (select count(*) from jobs where id = $1) as n`,
+          [id],
+        );
         assert.equal(Number(left.rows[0]!.n), 0, 'rows cascade away');
         assert.equal(await srv.blobs.has(`finetunes/${id}/lora.safetensors`), false);
       } finally {
@@ -268,7 +285,7 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
       }
     });
 
-    it('API-only server + separate worker: a crashed worker\'s job resumes from its checkpoint, a failed attempt is retried', async () => {
+    it("API-only server + separate worker: a crashed worker's job resumes from its checkpoint, a failed attempt is retried", async () => {
       const url = await server.createDatabase();
       const apiServer = await startTestServer({ databaseUrl: url, config: { leaseMs: 300 } });
       let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
@@ -293,8 +310,13 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
           return s.body.status !== 'Pending' && s.body;
         });
         assert.equal(done.status, 'Ready', JSON.stringify(done));
-        assert.deepEqual(backend.log.trains.map((t) => t.resumedFromStep), [2, 2]);
-        const job = (await apiServer.db.query<{ state: string; attempts: number; last_error: string }>(`select state, attempts, last_error from jobs where id = $1`, [id])).rows[0]!;
+        assert.deepEqual(
+          backend.log.trains.map((t) => t.resumedFromStep),
+          [2, 2],
+        );
+        const job = (
+          await apiServer.db.query<{ state: string; attempts: number; last_error: string }>(`select state, attempts, last_error from jobs where id = $1`, [id])
+        ).rows[0]!;
         assert.deepEqual(job, { state: 'done', attempts: 3, last_error: 'simulated training failure #1' });
         assert.equal(await apiServer.blobs.has(`finetunes/${id}/lora.safetensors`), true);
         assert.equal(await apiServer.blobs.has(`finetunes/${id}/checkpoint.bin`), false);
@@ -305,4 +327,3 @@ describe('Postgres via DATABASE_URL (a real server)', { skip }, () => {
     });
   });
 });
-

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { ThreadedBackend } from '../../src/service/jobs/threaded-backend.ts';
 import type { TrainRequest } from '../../src/model/backend.ts';
+import { ThreadedBackend } from '../../src/service/jobs/threaded-backend.ts';
 
 const request: TrainRequest = {
   examples: [{ image: { width: 2, height: 1, data: new Uint8Array([1, 2, 3, 4, 5, 6]) }, caption: 'TOK' }],
@@ -79,7 +79,9 @@ describe('ThreadedBackend: model thread priority', () => {
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     });
 
-  it('lowers the nice value of the model thread only (Linux), leaving the API thread as it was', { skip: !existsSync('/proc/thread-self') && 'no per-thread priorities here' }, async () => {
+  it('lowers the nice value of the model thread only (Linux), leaving the API thread as it was', {
+    skip: !existsSync('/proc/thread-self') && 'no per-thread priorities here',
+  }, async () => {
     const before = niceOfThreads().filter((n) => n === 7).length;
     const backend = await ThreadedBackend.start({
       module: new URL('./support/deterministic-test-backend.ts', import.meta.url).href,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isPrivateAddress, obviouslyPrivate, resolvePublicAddress } from '../../src/service/webhooks/ssrf-guard.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
-import { apiClient, KEY_A, startTestServer, waitUntil, type TestServer } from './support/harness.ts';
+import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
 
 describe('webhooks: signed, retried with back-off', () => {
   let server: TestServer;
@@ -59,7 +59,20 @@ describe('webhooks: signed, retried with back-off', () => {
 
 describe('SSRF guard', () => {
   it('classifies private, loopback, link-local, CGNAT and mapped addresses', () => {
-    for (const ip of ['127.0.0.1', '10.0.0.5', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+    for (const ip of [
+      '127.0.0.1',
+      '10.0.0.5',
+      '172.20.1.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+    ]) {
       assert.equal(isPrivateAddress(ip), true, ip);
     }
     for (const ip of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) assert.equal(isPrivateAddress(ip), false, ip);

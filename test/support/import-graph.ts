@@ -1,5 +1,5 @@
 // The relative imports of the project's TypeScript files, for tests of the layering (DESIGN.md: dependencies point down).
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -12,7 +12,10 @@ export const srcName = (file: string) => relative(SRC, file);
 /** The files `file` imports (type-only and dynamic imports included: they are dependencies too), as absolute paths. */
 export function importsOf(file: string): string[] {
   const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return importedFiles.map((f) => f.fileName).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s));
+  return importedFiles
+    .map((f) => f.fileName)
+    .filter((s) => s.startsWith('.'))
+    .map((s) => resolve(dirname(file), s));
 }
 
 export function sourceFiles(dir: string): string[] {

@@ -5,8 +5,8 @@
 // finished samples only show that something is wrong, this shows at which t.
 
 import type { Rng } from '../../engine/rng.ts';
-import { CENTRED_SIZE, type Sprite, renderScene } from '../pretrain/scenes.ts';
 import { imageToTokens } from '../codec/patches.ts';
+import { CENTRED_SIZE, renderScene, type Sprite } from '../pretrain/scenes.ts';
 
 export class IdealDenoiser {
   constructor(readonly members: readonly Float32Array[]) {
@@ -40,7 +40,12 @@ export class IdealDenoiser {
 }
 
 /** Patch tokens of `concept` centred on `background` at `count` sizes evenly spanning the training range. */
-export function centredFamily(sprites: ReadonlyMap<string, Sprite>, concept: string, background: string, o: { size: number; patch: number; count?: number }): Float32Array[] {
+export function centredFamily(
+  sprites: ReadonlyMap<string, Sprite>,
+  concept: string,
+  background: string,
+  o: { size: number; patch: number; count?: number },
+): Float32Array[] {
   const count = o.count ?? 61;
   return Array.from({ length: count }, (_, i) => {
     const size = CENTRED_SIZE.min + (CENTRED_SIZE.span * i) / (count - 1);
@@ -62,7 +67,13 @@ export interface DenoisingError {
  * Draws `repeats` members of the family per t, noises them, and averages the squared error of the
  * model's and the ideal denoiser's x̂0 against the truth.
  */
-export async function denoisingErrors(family: readonly Float32Array[], predict: PredictClean, ts: readonly number[], rng: Rng, repeats = 1): Promise<DenoisingError[]> {
+export async function denoisingErrors(
+  family: readonly Float32Array[],
+  predict: PredictClean,
+  ts: readonly number[],
+  rng: Rng,
+  repeats = 1,
+): Promise<DenoisingError[]> {
   const ideal = new IdealDenoiser(family);
   const out: DenoisingError[] = [];
   for (const t of ts) {

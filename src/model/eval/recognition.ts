@@ -5,7 +5,7 @@
 // Being independent of the model, it cannot be flattered by it.
 
 import type { RgbImage } from '../backend.ts';
-import { CENTRED_SIZE, type Sprite, renderScene } from '../pretrain/scenes.ts';
+import { CENTRED_SIZE, renderScene, type Sprite } from '../pretrain/scenes.ts';
 import { features, similarity } from './similarity.ts';
 
 /** The smallest, middle and largest size centred training scenes use. */

@@ -5,17 +5,17 @@
 
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { type FluxRunner, FluxRunner as Runner } from '../flux/runner.ts';
-import type { LoraSpec } from '../flux/params.ts';
 import type { GenerateRequest, GenerateResult, ModelBackend, RgbImage, TrainHooks, TrainRequest, TrainResult } from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid, tokensToImage } from '../codec/patches.ts';
+import type { LoraSpec } from '../flux/params.ts';
+import { type FluxRunner, FluxRunner as Runner } from '../flux/runner.ts';
 import { readLora } from '../lora/files.ts';
-import { type Lora, blockLinears } from '../lora/lora.ts';
+import { blockLinears, type Lora } from '../lora/lora.ts';
 import { seededNoise } from '../sampling/noise.ts';
 import { sample } from '../sampling/sampler.ts';
-import { type FluxMiniConfig, MODEL_DIR, loadFluxMiniConfig, scheduleShift } from './config.ts';
-import { finetune } from './finetune.ts';
 import { captionImages } from './captioner.ts';
+import { type FluxMiniConfig, loadFluxMiniConfig, MODEL_DIR, scheduleShift } from './config.ts';
+import { finetune } from './finetune.ts';
 import { TextEncoderSession } from './text-session.ts';
 import { type FluxMiniWeights, loadFluxMiniWeights } from './weights.ts';
 
@@ -127,7 +127,11 @@ export class FluxMiniBackend implements ModelBackend {
             previewGrid,
             lora,
           );
-          return new Uint8Array(await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer());
+          return new Uint8Array(
+            await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+              .png()
+              .toBuffer(),
+          );
         },
       },
       req,

@@ -3,10 +3,10 @@
 // diffusion classifier — the candidate caption under which flux-mini best predicts the noise
 // added to the image (Li et al. 2023, "Your Diffusion Model is Secretly a Zero-Shot Classifier").
 
+import { Rng } from '../../engine/rng.ts';
 import type { RgbImage } from '../backend.ts';
 import { fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
 import type { FluxRunner } from '../flux/runner.ts';
-import { Rng } from '../../engine/rng.ts';
 import { borderColour, nearestColour } from './background-colour.ts';
 import { centredCaption } from './caption-vocabulary.ts';
 import type { FluxMiniConfig } from './config.ts';

@@ -10,13 +10,13 @@ import type { Feeds } from '../../engine/session.ts';
 import type { RgbImage, TrainHooks, TrainRequest, TrainResult } from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
 import { fluxFeeds } from '../flux/feeds.ts';
-import { type FluxTrainingGraph, buildFluxTrainingGraph } from '../flux/training.ts';
 import { LORA_SCALE_INPUT } from '../flux/params.ts';
+import { buildFluxTrainingGraph, type FluxTrainingGraph } from '../flux/training.ts';
 import { frozenWeights } from '../flux/weights.ts';
 import { extractLora } from '../lora/extract.ts';
 import { writeLora } from '../lora/files.ts';
 import { initLoraTensors } from '../lora/init.ts';
-import { type Lora, type LoraModule, blockLinears } from '../lora/lora.ts';
+import { blockLinears, type Lora, type LoraModule } from '../lora/lora.ts';
 import type { Tensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch, learningRate } from '../train/flow.ts';
@@ -99,7 +99,11 @@ export async function finetune(
   // Stages: one training graph and session per resolution, base weights frozen into it.
   const stages: Stage[] = [];
   for (const tokens of stageSizes(c, req.priority)) {
-    const grid = commonGrid(req.examples.map((e) => e.image), tokens, patch);
+    const grid = commonGrid(
+      req.examples.map((e) => e.image),
+      tokens,
+      patch,
+    );
     const shape = { batch, imgTokens: grid.rows * grid.cols, txtTokens: textTokens(c) };
     const graph = buildFluxTrainingGraph(c.flux, shape, {
       lora: loraSpec,
@@ -150,7 +154,12 @@ export async function finetune(
     if (hooks.signal?.aborted) throw abortError();
     const stage = stages[step % stages.length]!;
     const picks = Array.from({ length: batch }, () => rng.int(req.examples.length));
-    const flow = flowBatch(rng, picks.map((i) => stage.x0[i]!), stage.grid.rows * stage.grid.cols, trainingTimesteps(c));
+    const flow = flowBatch(
+      rng,
+      picks.map((i) => stage.x0[i]!),
+      stage.grid.rows * stage.grid.cols,
+      trainingTimesteps(c),
+    );
     const txt: number[] = [];
     const y: number[] = [];
     for (const i of picks) {

@@ -3,11 +3,11 @@
 
 import { Graph } from '../../engine/graph.ts';
 import { Session } from '../../engine/session.ts';
-import { frozenWeights } from '../flux/weights.ts';
 import { ParamStore } from '../flux/params.ts';
+import { frozenWeights } from '../flux/weights.ts';
 import type { Tensors } from '../tensors.ts';
-import { TextEncoder } from '../text/encoder.ts';
 import { captionFeeds } from '../text/caption-feeds.ts';
+import { TextEncoder } from '../text/encoder.ts';
 import type { FluxMiniConfig } from './config.ts';
 import { IDS_INPUT, WORD_WEIGHTS_INPUT, WORDS_INPUT } from './graph.ts';
 

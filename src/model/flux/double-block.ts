@@ -3,7 +3,7 @@
 
 import type { Value } from '../../engine/graph.ts';
 import * as F from '../../engine/ops.ts';
-import { type PositionEmbedding, SelfAttention, attention } from './attention.ts';
+import { attention, type PositionEmbedding, SelfAttention } from './attention.ts';
 import { Linear } from './linear.ts';
 import { Modulation, type ModulationOut, modulatedNorm } from './modulation.ts';
 import type { ParamStore } from './params.ts';
@@ -40,7 +40,14 @@ export class DoubleStreamBlock {
   readonly img: Stream;
   readonly txt: Stream;
 
-  constructor(store: ParamStore, readonly path: string, hidden: number, heads: number, mlpHidden: number, qkvBias: boolean) {
+  constructor(
+    store: ParamStore,
+    readonly path: string,
+    hidden: number,
+    heads: number,
+    mlpHidden: number,
+    qkvBias: boolean,
+  ) {
     this.img = new Stream(store, path, 'img', hidden, heads, mlpHidden, qkvBias);
     this.txt = new Stream(store, path, 'txt', hidden, heads, mlpHidden, qkvBias);
   }

@@ -4,8 +4,8 @@
 import type { Value } from '../../engine/graph.ts';
 import * as F from '../../engine/ops.ts';
 import { Linear } from './linear.ts';
-import { torchExpf } from './torch-expf.ts';
 import type { ParamStore } from './params.ts';
+import { torchExpf } from './torch-expf.ts';
 
 /**
  * BFL's `timestep_embedding`: t [B] → [B, dim] with cos first, then sin, and t scaled by

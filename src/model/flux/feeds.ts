@@ -4,8 +4,8 @@
 import type { DType } from '../../engine/dtype.ts';
 import type { Feeds } from '../../engine/session.ts';
 import { asDType } from '../tensors.ts';
-import type { FluxParams } from './config.ts';
 import { FLUX_INPUT, type FluxShape } from './build.ts';
+import type { FluxParams } from './config.ts';
 import { ropeTables } from './rope.ts';
 
 export interface FluxBatch {

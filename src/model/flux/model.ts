@@ -65,9 +65,15 @@ export class Flux {
     if (this.guidanceIn) {
       if (!x.guidance) throw new Error('Flux: this config has guidance_embed, so a guidance input is required');
       const gIn = this.guidanceIn;
-      vec = F.add(vec, g.scope('guidance_in', () => gIn.forward(timestepEmbedding(x.guidance!, 256))));
+      vec = F.add(
+        vec,
+        g.scope('guidance_in', () => gIn.forward(timestepEmbedding(x.guidance!, 256))),
+      );
     }
-    vec = F.add(vec, g.scope('vector_in', () => this.vectorIn.forward(x.y)));
+    vec = F.add(
+      vec,
+      g.scope('vector_in', () => this.vectorIn.forward(x.y)),
+    );
     let txt = g.scope('txt_in', () => this.txtIn.forward(x.txt));
     // Every Modulation and the final adaLN apply SiLU to vec; do it once for all of them.
     const vecAct = F.silu(vec);

@@ -7,7 +7,7 @@ import { Session } from '../../engine/session.ts';
 import { loraFeeds } from '../lora/feeds.ts';
 import type { Lora } from '../lora/lora.ts';
 import type { FloatArray, Tensors } from '../tensors.ts';
-import { type FluxGraph, type FluxShape, buildFluxGraph } from './build.ts';
+import { buildFluxGraph, type FluxGraph, type FluxShape } from './build.ts';
 import type { FluxParams } from './config.ts';
 import { type FluxBatch, fluxFeeds } from './feeds.ts';
 import type { LoraSpec } from './params.ts';

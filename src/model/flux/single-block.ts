@@ -3,7 +3,7 @@
 
 import type { Value } from '../../engine/graph.ts';
 import * as F from '../../engine/ops.ts';
-import { type PositionEmbedding, attention, splitHeads } from './attention.ts';
+import { attention, type PositionEmbedding, splitHeads } from './attention.ts';
 import { Linear } from './linear.ts';
 import { Modulation, type ModulationOut, modulatedNorm } from './modulation.ts';
 import { QKNorm } from './norms.ts';

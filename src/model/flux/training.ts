@@ -4,8 +4,8 @@
 
 import type { TypedArray } from '../../engine/dtype.ts';
 import type { Value } from '../../engine/graph.ts';
-import { LOSS_OUTPUT, gradOutput, trainingOutputs } from '../train/step.ts';
-import { type BuildOptions, type FluxGraph, type FluxShape, buildFluxGraph } from './build.ts';
+import { gradOutput, LOSS_OUTPUT, trainingOutputs } from '../train/step.ts';
+import { type BuildOptions, buildFluxGraph, type FluxGraph, type FluxShape } from './build.ts';
 import type { FluxParams } from './config.ts';
 
 export interface TrainingOptions extends BuildOptions {

@@ -4,7 +4,7 @@
 import type { TypedArray } from '../../engine/dtype.ts';
 import type { Value } from '../../engine/graph.ts';
 import type { Feeds } from '../../engine/session.ts';
-import { type Tensors, asDType, sameShape } from '../tensors.ts';
+import { asDType, sameShape, type Tensors } from '../tensors.ts';
 
 function checked(key: string, v: Value, weights: Tensors): TypedArray {
   const t = weights.get(key);

@@ -4,7 +4,7 @@
 // as `extras` so a load/save cycle does not drop them.
 
 import type { Tensors } from '../tensors.ts';
-import { type Lora, type LoraModule, checkModule } from './lora.ts';
+import { checkModule, type Lora, type LoraModule } from './lora.ts';
 
 const SUFFIX = { down: '.lora_A.weight', up: '.lora_B.weight', bias: '.lora_B.bias' } as const;
 

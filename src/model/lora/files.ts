@@ -5,7 +5,7 @@ import type { FluxParams } from '../flux/config.ts';
 import { readTensors, writeTensors } from '../tensors.ts';
 import { isBflLayout, loraFromBfl, loraToBfl } from './bfl.ts';
 import { isKohyaLayout, loraFromKohya, loraToKohya } from './kohya.ts';
-import { type Lora, fluxLinears } from './lora.ts';
+import { fluxLinears, type Lora } from './lora.ts';
 import { isPeftLayout, loraFromPeft, loraToPeft } from './peft.ts';
 
 export type LoraLayout = 'bfl' | 'kohya' | 'peft';

@@ -3,7 +3,7 @@
 // key; it goes to `.diff_b`, ComfyUI's key for a bias difference (kohya's own loader ignores it).
 
 import type { Tensors } from '../tensors.ts';
-import { type LinearShape, type Lora, checkModule } from './lora.ts';
+import { checkModule, type LinearShape, type Lora } from './lora.ts';
 
 const PREFIX = 'lora_unet_';
 

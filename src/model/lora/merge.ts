@@ -2,7 +2,7 @@
 // without the side branch, or as the reference the fed-scale branch is checked against.
 
 import type { Tensors } from '../tensors.ts';
-import { type Lora, deltaWeight } from './lora.ts';
+import { deltaWeight, type Lora } from './lora.ts';
 
 export function mergeLora(weights: Tensors, lora: Lora, strength: number): Tensors {
   const out: Tensors = new Map(weights);

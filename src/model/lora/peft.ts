@@ -9,8 +9,8 @@
 
 import type { FluxParams } from '../flux/config.ts';
 import type { Tensor, Tensors } from '../tensors.ts';
-import { type DiffusersPart, bflRow, diffusersParts } from './diffusers-names.ts';
-import { type LinearShape, type Lora, type LoraModule, checkModule } from './lora.ts';
+import { bflRow, type DiffusersPart, diffusersParts } from './diffusers-names.ts';
+import { checkModule, type LinearShape, type Lora, type LoraModule } from './lora.ts';
 
 const PREFIX = 'transformer.';
 export const PEFT_METADATA_KEY = 'lora_adapter_metadata';
@@ -75,12 +75,7 @@ function sameData(a: Float32Array | Float64Array, b: Float32Array | Float64Array
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export function loraFromPeft(
-  tensors: Tensors,
-  linears: ReadonlyMap<string, LinearShape>,
-  params: FluxParams,
-  metadata: Record<string, string> = {},
-): Lora {
+export function loraFromPeft(tensors: Tensors, linears: ReadonlyMap<string, LinearShape>, params: FluxParams, metadata: Record<string, string> = {}): Lora {
   const meta = metadata[PEFT_METADATA_KEY] ? (JSON.parse(metadata[PEFT_METADATA_KEY]) as AdapterMetadata) : undefined;
   const lora: Lora = new Map();
   const used = new Set<string>();

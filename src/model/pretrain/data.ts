@@ -4,7 +4,7 @@
 import type { Rng } from '../../engine/rng.ts';
 import { imageToTokens } from '../codec/patches.ts';
 import { captionFeeds } from '../text/caption-feeds.ts';
-import { type Sprite, randomScene, renderScene } from './scenes.ts';
+import { randomScene, renderScene, type Sprite } from './scenes.ts';
 
 export interface SceneBatch {
   size: number;

@@ -13,15 +13,15 @@ import { imageIds } from '../codec/patches.ts';
 import { FLUX_INPUT } from '../flux/build.ts';
 import { jointIds } from '../flux/feeds.ts';
 import { ropeTables } from '../flux/rope.ts';
+import { COLORS } from '../flux-mini/caption-vocabulary.ts';
 import { type FluxMiniConfig, textTokens, trainingTimesteps } from '../flux-mini/config.ts';
-import { IDS_INPUT, WORD_WEIGHTS_INPUT, WORDS_INPUT, buildJointGraph } from '../flux-mini/graph.ts';
+import { buildJointGraph, IDS_INPUT, WORD_WEIGHTS_INPUT, WORDS_INPUT } from '../flux-mini/graph.ts';
 import { initialWeight } from '../flux-mini/init.ts';
 import { readTensors, writeTensors } from '../tensors.ts';
-import { flowBatch } from '../train/flow.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
+import { flowBatch } from '../train/flow.ts';
 import { TrainingStep, trainingOutputs } from '../train/step.ts';
 import { sceneBatch } from './data.ts';
-import { COLORS } from '../flux-mini/caption-vocabulary.ts';
 import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
 
 export const PRETRAIN_CATEGORIES = ['Animals & Nature', 'Food & Drink'];

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../../engine/rng.ts';
 import type { RgbImage } from '../backend.ts';
-import { COLORS, article, centredCaption } from '../flux-mini/caption-vocabulary.ts';
+import { article, COLORS, centredCaption } from '../flux-mini/caption-vocabulary.ts';
 
 export interface EmojiConcept {
   /** Caption words, e.g. "evergreen tree". */
@@ -17,18 +17,7 @@ export interface EmojiConcept {
 }
 
 /** Concepts never shown in pretraining: the finetuning benchmarks and tests learn these. */
-export const HELD_OUT = [
-  'cactus',
-  'penguin',
-  'pineapple',
-  'rocket',
-  'guitar',
-  'snowman',
-  'hamburger',
-  'octopus',
-  'sunflower',
-  'strawberry',
-];
+export const HELD_OUT = ['cactus', 'penguin', 'pineapple', 'rocket', 'guitar', 'snowman', 'hamburger', 'octopus', 'sunflower', 'strawberry'];
 
 /**
  * The base model's focused vocabulary: 48 visually distinct animals, plants and foods. With 2 CPU
@@ -38,11 +27,54 @@ export const HELD_OUT = [
  * loss at all). 48 concepts get ~6× the scenes each. `vocabulary: 'all'` trains on every emoji.
  */
 export const CORE_CONCEPTS = [
-  'cat', 'dog', 'pig', 'cow', 'horse', 'rabbit', 'mouse', 'bear', 'panda face', 'tiger', 'monkey', 'elephant',
-  'lion face', 'fox face', 'frog', 'turtle', 'snake', 'snail', 'bee', 'butterfly', 'spider', 'crab', 'whale', 'dolphin',
-  'fish', 'tropical fish', 'chicken', 'duck', 'owl', 'flamingo', 'tulip', 'rose', 'palm tree', 'evergreen tree',
-  'maple leaf', 'mushroom', 'apple', 'banana', 'cherries', 'grapes', 'watermelon', 'lemon', 'carrot', 'broccoli',
-  'pizza', 'doughnut', 'cake', 'croissant',
+  'cat',
+  'dog',
+  'pig',
+  'cow',
+  'horse',
+  'rabbit',
+  'mouse',
+  'bear',
+  'panda face',
+  'tiger',
+  'monkey',
+  'elephant',
+  'lion face',
+  'fox face',
+  'frog',
+  'turtle',
+  'snake',
+  'snail',
+  'bee',
+  'butterfly',
+  'spider',
+  'crab',
+  'whale',
+  'dolphin',
+  'fish',
+  'tropical fish',
+  'chicken',
+  'duck',
+  'owl',
+  'flamingo',
+  'tulip',
+  'rose',
+  'palm tree',
+  'evergreen tree',
+  'maple leaf',
+  'mushroom',
+  'apple',
+  'banana',
+  'cherries',
+  'grapes',
+  'watermelon',
+  'lemon',
+  'carrot',
+  'broccoli',
+  'pizza',
+  'doughnut',
+  'cake',
+  'croissant',
 ];
 
 const CATEGORIES = new Set(['Animals & Nature', 'Food & Drink', 'Travel & Places', 'Objects', 'Activities']);

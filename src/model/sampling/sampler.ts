@@ -2,9 +2,9 @@
 // optional classifier-free guidance run as one doubled batch [cond; uncond], optional distilled
 // guidance for guidance-embedding models, LoRA at any strength.
 
-import type { FluxRunner, AppliedLora } from '../flux/runner.ts';
+import type { AppliedLora, FluxRunner } from '../flux/runner.ts';
 import type { FloatArray } from '../tensors.ts';
-import { type DenoiseOptions, type VelocityFn, denoise, guide, rescaleGuided } from './denoise.ts';
+import { type DenoiseOptions, denoise, guide, rescaleGuided, type VelocityFn } from './denoise.ts';
 import { img2imgStart } from './img2img.ts';
 import { getSchedule, type ScheduleOptions } from './schedule.ts';
 
@@ -25,7 +25,7 @@ export interface SampleRequest extends DenoiseOptions {
   noise: FloatArray;
   steps: number;
   /** Classifier-free guidance scale with `uncond` (e.g. the empty caption's encoding). */
-  cfg?: { scale: number; uncond: TextConditioning; /** guidance rescale φ (0 = plain CFG) */ rescale?: number };
+  cfg?: { scale: number; uncond: TextConditioning /** guidance rescale φ (0 = plain CFG) */; rescale?: number };
   /** Distilled guidance value, for configs with guidance_embed. */
   guidance?: number;
   lora?: AppliedLora;

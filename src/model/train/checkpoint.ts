@@ -2,7 +2,7 @@
 // RNG state and run settings in the metadata, so a restarted job continues where it stopped.
 
 import type { AdamWState } from '../../engine/adamw.ts';
-import { parseSafetensors, serializeSafetensors, toFloat32, type TensorToWrite } from '../../engine/safetensors.ts';
+import { parseSafetensors, serializeSafetensors, type TensorToWrite, toFloat32 } from '../../engine/safetensors.ts';
 
 export interface TrainerState {
   step: number;

@@ -37,8 +37,7 @@ export function registerRoutes(app: FastifyInstance, ctx: ServiceContext, routes
         ...(route.params ? { params: route.params } : {}),
       },
       ...(route.auth === 'x-key' ? { onRequest: auth } : {}),
-      handler: (request, reply) =>
-        handler({ body: request.body as never, query: request.query as never, params: request.params as never, request, reply }),
+      handler: (request, reply) => handler({ body: request.body as never, query: request.query as never, params: request.params as never, request, reply }),
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { findFinetune, type FinetuneWithStatus } from '../tasks/finetune-store.ts';
+import { type FinetuneWithStatus, findFinetune } from '../tasks/finetune-store.ts';
 import { countActiveTasks, TooManyActiveTasks } from '../tasks/task-store.ts';
 import { obviouslyPrivate } from '../webhooks/ssrf-guard.ts';
 import { detailError, FINETUNE_NOT_FOUND, fieldError, NOT_AUTHENTICATED } from './http-errors.ts';

@@ -1,4 +1,4 @@
-import { singleError, type Location } from './pydantic-errors.ts';
+import { type Location, singleError } from './pydantic-errors.ts';
 
 /** An answer other than 200, thrown by a guard or handler and sent by the server's one error handler. */
 export class HttpError extends Error {

@@ -17,7 +17,13 @@ export function toPydanticErrors(issues: readonly z.core.$ZodIssue[], where: Loc
     const loc: (string | number)[] = [where, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
     const input = 'input' in issue ? issue.input : undefined;
     const mapped = mapIssue(issue, input, root);
-    return { type: mapped.type, loc, msg: mapped.msg, input: mapped.input === undefined ? input ?? null : mapped.input, ...(mapped.ctx ? { ctx: mapped.ctx } : {}) };
+    return {
+      type: mapped.type,
+      loc,
+      msg: mapped.msg,
+      input: mapped.input === undefined ? (input ?? null) : mapped.input,
+      ...(mapped.ctx ? { ctx: mapped.ctx } : {}),
+    };
   });
 }
 
@@ -54,14 +60,22 @@ function mapIssue(issue: z.core.$ZodIssue, input: unknown, root: unknown): Mappe
     }
     case 'too_small':
       if (issue.origin === 'string') {
-        return { type: 'string_too_short', msg: `String should have at least ${issue.minimum} character${Number(issue.minimum) === 1 ? '' : 's'}`, ctx: { min_length: issue.minimum } };
+        return {
+          type: 'string_too_short',
+          msg: `String should have at least ${issue.minimum} character${Number(issue.minimum) === 1 ? '' : 's'}`,
+          ctx: { min_length: issue.minimum },
+        };
       }
       return issue.inclusive
         ? { type: 'greater_than_equal', msg: `Input should be greater than or equal to ${py(issue.minimum)}`, ctx: { ge: issue.minimum } }
         : { type: 'greater_than', msg: `Input should be greater than ${py(issue.minimum)}`, ctx: { gt: issue.minimum } };
     case 'too_big':
       if (issue.origin === 'string') {
-        return { type: 'string_too_long', msg: `String should have at most ${issue.maximum} character${Number(issue.maximum) === 1 ? '' : 's'}`, ctx: { max_length: issue.maximum } };
+        return {
+          type: 'string_too_long',
+          msg: `String should have at most ${issue.maximum} character${Number(issue.maximum) === 1 ? '' : 's'}`,
+          ctx: { max_length: issue.maximum },
+        };
       }
       return issue.inclusive
         ? { type: 'less_than_equal', msg: `Input should be less than or equal to ${py(issue.maximum)}`, ctx: { le: issue.maximum } }

@@ -3,9 +3,9 @@ import type { DatasetLimits } from '../../dataset/limits.ts';
 import type { KeyVerifier } from '../auth/key-verifier.ts';
 import type { ServiceConfig } from '../config.ts';
 import type { UrlSigner } from '../signed-urls.ts';
-import type { TaskCache } from '../tasks/task-cache.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Db } from '../storage/db.ts';
+import type { TaskCache } from '../tasks/task-cache.ts';
 
 /** What route handlers share. `jobs`/`webhooks` are absent when this process runs no worker/dispatcher. */
 export interface ServiceContext {

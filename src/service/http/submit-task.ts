@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { Queryable } from '../storage/db.ts';
 import type { TaskKind } from '../tasks/task-store.ts';
 import { insertTaskWithJob, TooManyActiveTasks } from '../tasks/task-store.ts';
-import type { Queryable } from '../storage/db.ts';
 import { tooManyTasks } from './guards.ts';
 import { baseUrlOf, type ServiceContext } from './service-context.ts';
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { HttpError } from './http-errors.ts';
-import { toPydanticErrors, type Location } from './pydantic-errors.ts';
+import { type Location, toPydanticErrors } from './pydantic-errors.ts';
 
 const LOCATIONS: Record<string, Location | 'path'> = { body: 'body', querystring: 'query', params: 'path' };
 

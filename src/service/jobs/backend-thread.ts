@@ -1,8 +1,8 @@
 // The model's thread: loads the backend named in workerData and serves ThreadedBackend's calls.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { GenerateRequest, ModelBackend, RgbImage, TrainCheckpoint, TrainRequest } from '../../model/backend.ts';
 import type { FromThread, ToThread } from './backend-thread-protocol.ts';
 

@@ -10,7 +10,10 @@ import { completeJob } from './queue.ts';
  * Ready with its result, the job completes and the webhook is queued. A task deleted while the job
  * ran gets none of that: what the job wrote under `blobPrefix` is removed and the job is abandoned.
  */
-export async function finishTask(ctx: JobContext, o: { result: Record<string, unknown>; blobPrefix: string; alsoInTransaction?(tx: Queryable): Promise<void> }): Promise<void> {
+export async function finishTask(
+  ctx: JobContext,
+  o: { result: Record<string, unknown>; blobPrefix: string; alsoInTransaction?(tx: Queryable): Promise<void> },
+): Promise<void> {
   const stillThere = await ctx.db.transaction(async (tx) => {
     if (!(await markTaskReady(tx, ctx.job.id, o.result))) return false;
     await o.alsoInTransaction?.(tx);

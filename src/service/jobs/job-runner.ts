@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Captioner } from '../../dataset/captioner.ts';
 import type { ModelBackend } from '../../model/backend.ts';
+import { finetunePrefix, taskPrefix } from '../blob-keys.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { Db } from '../storage/db.ts';
-import { finetunePrefix, taskPrefix } from '../blob-keys.ts';
 import { getTaskById, markTaskError } from '../tasks/task-store.ts';
 import { enqueueWebhook } from '../webhooks/webhook-outbox.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
-import { claimJob, failJob, heartbeat, releaseJob, retryJobLater, type ClaimedJob } from './queue.ts';
+import { type ClaimedJob, claimJob, failJob, heartbeat, releaseJob, retryJobLater } from './queue.ts';
 import { runFinetuneJob } from './run-finetune.ts';
 import { runGenerationJob } from './run-generation.ts';
 
@@ -92,13 +92,16 @@ export class JobRunner {
     const controller = new AbortController();
     this.active.set(job.id, controller);
     // The lease is renewed well before it can expire; losing it (row deleted = finetune deleted) cancels the job.
-    const beat = setInterval(() => {
-      heartbeat(this.o.db, job.id, this.owner, this.o.leaseMs)
-        .then((held) => {
-          if (!held) controller.abort(new JobAbandoned('lease lost or job deleted'));
-        })
-        .catch(() => {});
-    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        heartbeat(this.o.db, job.id, this.owner, this.o.leaseMs)
+          .then((held) => {
+            if (!held) controller.abort(new JobAbandoned('lease lost or job deleted'));
+          })
+          .catch(() => {});
+      },
+      Math.max(50, Math.floor(this.o.leaseMs / 3)),
+    );
     const ctx: JobContext = {
       db: this.o.db,
       blobs: this.o.blobs,

@@ -3,7 +3,7 @@ import { decodeToRgb } from '../../dataset/rgb-image.ts';
 import { buildTrainingCaptions } from '../../dataset/training-captions.ts';
 import type { TrainCheckpoint, TrainingExample } from '../../model/backend.ts';
 import { checkpointKey, finetunePrefix, loraKey, previewKey } from '../blob-keys.ts';
-import { getFinetuneById, setFinetuneCaptions, setFinetuneTrained, type FinetuneRow } from '../tasks/finetune-store.ts';
+import { type FinetuneRow, getFinetuneById, setFinetuneCaptions, setFinetuneTrained } from '../tasks/finetune-store.ts';
 import { setTaskPreview } from '../tasks/task-store.ts';
 import { finishTask } from './finish-task.ts';
 import type { JobContext } from './job-context.ts';

@@ -39,7 +39,13 @@ export class ThreadedBackend implements ModelBackend {
 
   static async start(o: ThreadedBackendOptions): Promise<ThreadedBackend> {
     const worker = new Worker(new URL('./thread-bootstrap.mjs', import.meta.url), {
-      workerData: { entry: new URL('./backend-thread.ts', import.meta.url).href, module: o.module, exportName: o.exportName, loaderArg: o.loaderArg, nice: o.nice },
+      workerData: {
+        entry: new URL('./backend-thread.ts', import.meta.url).href,
+        module: o.module,
+        exportName: o.exportName,
+        loaderArg: o.loaderArg,
+        nice: o.nice,
+      },
     });
     const backend = new ThreadedBackend(worker);
     backend.name = await new Promise<string>((resolve, reject) => {
@@ -111,8 +117,7 @@ export class ThreadedBackend implements ModelBackend {
       case 'preview':
       case 'checkpoint': {
         // The trainer waits for these to be persisted before it moves on: reply when done.
-        const work =
-          m.type === 'preview' ? p.hooks?.onPreview?.(m.png, m.step) : p.hooks?.onCheckpoint?.({ step: m.step, bytes: m.bytes });
+        const work = m.type === 'preview' ? p.hooks?.onPreview?.(m.png, m.step) : p.hooks?.onCheckpoint?.({ step: m.step, bytes: m.bytes });
         Promise.resolve(work).then(
           () => this.post({ type: 'ack', id: m.id, ack: m.ack }),
           (err: Error) => this.post({ type: 'ack', id: m.id, ack: m.ack, error: err.message }),

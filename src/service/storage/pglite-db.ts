@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Db, QueryResult, Queryable } from './db.ts';
+import type { Db, Queryable, QueryResult } from './db.ts';
 
 /** Embedded Postgres (WASM) in a local directory. One connection: statements and transactions serialise. */
 export async function openPgliteDb(dataDir: string): Promise<Db> {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, QueryResult, Queryable } from './db.ts';
+import type { Db, Queryable, QueryResult } from './db.ts';
 
 /** Shared Postgres for scale-out: several servers and `fluxtune worker` processes on one database. */
 export async function openPostgresDb(connectionString: string): Promise<Db> {

@@ -38,8 +38,20 @@ export async function insertFinetune(tx: Queryable, f: Omit<FinetuneRow, 'captio
                             learning_rate, priority, captioning, image_count, dataset)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)`,
     [
-      f.id, f.key_id, f.region, f.finetune_comment, f.trigger_word, f.mode, f.finetune_type, f.lora_rank, f.iterations,
-      f.learning_rate, f.priority, f.captioning, f.image_count, JSON.stringify(f.dataset),
+      f.id,
+      f.key_id,
+      f.region,
+      f.finetune_comment,
+      f.trigger_word,
+      f.mode,
+      f.finetune_type,
+      f.lora_rank,
+      f.iterations,
+      f.learning_rate,
+      f.priority,
+      f.captioning,
+      f.image_count,
+      JSON.stringify(f.dataset),
     ],
   );
 }

@@ -76,14 +76,17 @@ export async function setTaskPreview(db: Queryable, id: string, blobKey: string)
 
 /** Returns false when the task no longer exists (deleted while it ran). */
 export async function markTaskReady(tx: Queryable, id: string, result: Record<string, unknown>): Promise<boolean> {
-  const r = await tx.query(`update tasks set status = 'Ready', progress = 1, result = $2::jsonb, details = null, updated_at = now() where id = $1 returning id`, [
-    id,
-    JSON.stringify(result),
-  ]);
+  const r = await tx.query(
+    `update tasks set status = 'Ready', progress = 1, result = $2::jsonb, details = null, updated_at = now() where id = $1 returning id`,
+    [id, JSON.stringify(result)],
+  );
   return r.rows.length > 0;
 }
 
 export async function markTaskError(tx: Queryable, id: string, reason: string): Promise<boolean> {
-  const r = await tx.query(`update tasks set status = 'Error', details = $2::jsonb, updated_at = now() where id = $1 returning id`, [id, JSON.stringify({ error: reason })]);
+  const r = await tx.query(`update tasks set status = 'Error', details = $2::jsonb, updated_at = now() where id = $1 returning id`, [
+    id,
+    JSON.stringify({ error: reason }),
+  ]);
   return r.rows.length > 0;
 }

@@ -19,7 +19,12 @@ export function postJson(
   return new Promise((resolve, reject) => {
     const req = lib.request(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers }, lookup, timeout: timeoutMs },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        lookup,
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0 }));

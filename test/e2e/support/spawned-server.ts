@@ -1,7 +1,7 @@
 // The real server as a child process (`fluxtune serve`: HTTP on the main thread, the shipped model in a
 // worker thread), for tests that must kill it for real or talk to it from another language.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import sharp from 'sharp';
 import yazl from 'yazl';
 import { listConcepts, loadSprites, renderScene } from '../../../src/model/pretrain/scenes.ts';
@@ -79,7 +79,12 @@ export async function sceneZip(n = 3, concept = 'penguin'): Promise<Buffer> {
   for (let i = 0; i < n; i++) {
     const bg = backgrounds[i % backgrounds.length]!;
     const img = renderScene({ background: bg, objects: [{ concept, cx: 0.5, cy: 0.5, size: 0.7 }] }, sprites, 128, 128);
-    zip.addBuffer(await sharp(img.data, { raw: { width: 128, height: 128, channels: 3 } }).png().toBuffer(), `img${i}.png`);
+    zip.addBuffer(
+      await sharp(img.data, { raw: { width: 128, height: 128, channels: 3 } })
+        .png()
+        .toBuffer(),
+      `img${i}.png`,
+    );
     zip.addBuffer(Buffer.from(`TOK on a ${bg} background`), `img${i}.txt`);
   }
   zip.end();

@@ -1,11 +1,11 @@
 import { cp, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ModelBackend } from '../../../src/model/backend.ts';
 import { configFromEnv, type ServiceConfig } from '../../../src/service/config.ts';
 import { createServer, type RunningServer } from '../../../src/service/create-server.ts';
-import { openPgliteDb } from '../../../src/service/storage/pglite-db.ts';
 import { migrate, SCHEMA_VERSION } from '../../../src/service/storage/migrations.ts';
-import type { ModelBackend } from '../../../src/model/backend.ts';
+import { openPgliteDb } from '../../../src/service/storage/pglite-db.ts';
 
 export const KEY_A = 'ft_test_key_A_0123456789abcdef';
 

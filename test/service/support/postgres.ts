@@ -3,7 +3,7 @@
 // on PATH or under /usr/lib/postgresql/<version>/bin; findPostgresBin() returns null (the caller skips)
 // where there are none. Postgres refuses to run as root, so as root it runs as the `postgres` OS user.
 
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -91,7 +91,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const logFile = join(root, 'server.log');
 
   const run = (exe: string, args: string[]): SpawnSyncReturns<string> => {
-    const argv = asRoot ? ['runuser', ['-u', user.name, '--', join(bin, exe), ...args]] as const : [join(bin, exe), args] as const;
+    const argv = asRoot ? (['runuser', ['-u', user.name, '--', join(bin, exe), ...args]] as const) : ([join(bin, exe), args] as const);
     // cwd: a directory the server user can read (it may not be able to read the caller's).
     return spawnSync(argv[0], [...argv[1]], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } });
   };

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DatasetRejection } from '../../../dataset/dataset-rejection.ts';
-import { ingestZip } from '../../../dataset/ingest-zip.ts';
 import type { FinetuneRequest } from '../../../api/finetune-schemas.ts';
 import { deleteFinetuneRoute, finetuneDetailsRoute, finetuneRoute, myFinetunesRoute } from '../../../api/routes.ts';
+import { DatasetRejection } from '../../../dataset/dataset-rejection.ts';
+import { ingestZip } from '../../../dataset/ingest-zip.ts';
 import { datasetImageKey, finetunePrefix } from '../../blob-keys.ts';
-import { deleteFinetuneRows, insertFinetune, listFinetuneIds, type DatasetImageRef } from '../../tasks/finetune-store.ts';
+import { type DatasetImageRef, deleteFinetuneRows, insertFinetune, listFinetuneIds } from '../../tasks/finetune-store.ts';
 import type { TaskStatus } from '../../tasks/task-store.ts';
 import { type BoundRoute, implement } from '../bind-routes.ts';
 import { assertBelowTaskLimit, assertPublicWebhook, ownFinetune } from '../guards.ts';
@@ -28,7 +28,13 @@ export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
       }
 
       const id = randomUUID();
-      const refs: DatasetImageRef[] = dataset.images.map((img, i) => ({ file: img.file, blob: datasetImageKey(id, i), width: img.width, height: img.height, user_caption: img.userCaption }));
+      const refs: DatasetImageRef[] = dataset.images.map((img, i) => ({
+        file: img.file,
+        blob: datasetImageKey(id, i),
+        width: img.width,
+        height: img.height,
+        user_caption: img.userCaption,
+      }));
       const { pollingUrl } = await submitTask(ctx, request, {
         id,
         kind: 'finetune',

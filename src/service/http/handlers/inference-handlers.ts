@@ -38,7 +38,9 @@ export function inferenceHandlers(ctx: ServiceContext): BoundRoute[] {
         safety_tolerance: body.safety_tolerance,
         prompt_upsampling: body.prompt_upsampling,
         ...(finetune && 'finetune_strength' in body ? { finetune_id: finetune.id, finetune_strength: body.finetune_strength } : {}),
-        ...(imagePromptPng ? { image_prompt_blob: imagePromptKey(id), image_prompt_strength: 'image_prompt_strength' in body ? body.image_prompt_strength : 0.1 } : {}),
+        ...(imagePromptPng
+          ? { image_prompt_blob: imagePromptKey(id), image_prompt_strength: 'image_prompt_strength' in body ? body.image_prompt_strength : 0.1 }
+          : {}),
       };
       const { pollingUrl } = await submitTask(ctx, request, {
         id,
