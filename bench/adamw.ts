@@ -11,7 +11,7 @@ import { Session } from '../src/engine/session.ts';
 import { parseArgs, timeIt } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
-const n = Number(args['params'] ?? 4_000_000);
+const n = Number(args.params ?? 4_000_000);
 const rng = new Rng(0);
 const p = rng.fillNormal(new Float32Array(n));
 const grad = rng.fillNormal(new Float32Array(n), 0.01);
@@ -34,9 +34,9 @@ const mm = new Float32Array(n);
 const vv = new Float32Array(n);
 const graphSeconds = await timeIt(async () => {
   const out = await session.run({ p, g: grad, m: mm, v: vv, step_size: Float32Array.of(1e-4), decay: Float32Array.of(1 - 1e-6), bc2: Float32Array.of(0.5) });
-  p.set(out['p2'] as Float32Array);
-  mm.set(out['m2'] as Float32Array);
-  vv.set(out['v2'] as Float32Array);
+  p.set(out.p2 as Float32Array);
+  mm.set(out.m2 as Float32Array);
+  vv.set(out.v2 as Float32Array);
 });
 
 const result = {
@@ -46,4 +46,4 @@ const result = {
   onnx_graph_s: +graphSeconds.toFixed(4),
   graph_over_ts: +(graphSeconds / tsSeconds).toFixed(2),
 };
-console.log(args['json'] ? JSON.stringify(result) : result);
+console.log(args.json ? JSON.stringify(result) : result);

@@ -13,14 +13,14 @@ import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts
 
 const args = parseArgs(process.argv.slice(2));
 const cfg: StackConfig = {
-  hidden: Number(args['hidden'] ?? 256),
-  heads: Number(args['heads'] ?? 4),
+  hidden: Number(args.hidden ?? 256),
+  heads: Number(args.heads ?? 4),
   mlpRatio: 4,
-  depth: Number(args['depth'] ?? 4),
-  batch: Number(args['batch'] ?? 4),
-  tokens: Number(args['tokens'] ?? 288),
+  depth: Number(args.depth ?? 4),
+  batch: Number(args.batch ?? 4),
+  tokens: Number(args.tokens ?? 288),
 };
-const reps = Number(args['reps'] ?? 7);
+const reps = Number(args.reps ?? 7);
 
 // The best of several sizes, so MFU is never flattered by a peak measured at an unlucky size.
 const peak = Math.max(await matmulPeakGflops(1024), await matmulPeakGflops(2048));
@@ -45,7 +45,9 @@ const target = tg.input('target', st.out.shape);
 const loss = F.mseLoss(st.out, target);
 const grads = grad(loss, st.params);
 const outputs: Record<string, Value> = { loss };
-st.params.forEach((p, i) => (outputs[p.name + '.grad'] = grads[i]!));
+st.params.forEach((p, i) => {
+  outputs[`${p.name}.grad`] = grads[i]!;
+});
 const trainSession = await Session.create({ outputs });
 const params = initParams(st.params, 0);
 const opt = new AdamW(params, { lr: 1e-4 });
@@ -54,7 +56,7 @@ let adamS = 0;
 const step = async () => {
   const res = await trainSession.run({ ...Object.fromEntries(params), x: xData, vec: vecData, target: targetData });
   const named: Record<string, Float32Array> = {};
-  for (const p of st.params) named[p.name] = res[p.name + '.grad'] as Float32Array;
+  for (const p of st.params) named[p.name] = res[`${p.name}.grad`] as Float32Array;
   const t0 = performance.now();
   opt.step(named);
   adamS = (performance.now() - t0) / 1000;
@@ -77,5 +79,5 @@ const result = {
   mfu_train: +((3 * flops) / trainS / 1e9 / peak).toFixed(3),
   peak_rss_mib: Math.round(peakRssMiB()),
 };
-if (args['json']) console.log(JSON.stringify(result));
+if (args.json) console.log(JSON.stringify(result));
 else console.table(result);

@@ -3,7 +3,7 @@
 // attention and a fused output projection. Used by the engine benchmark and the engine's toy
 // training test.
 
-import { type Graph, type Value } from '../src/engine/graph.ts';
+import type { Graph, Value } from '../src/engine/graph.ts';
 import * as F from '../src/engine/ops.ts';
 import { Rng } from '../src/engine/rng.ts';
 

@@ -21,11 +21,11 @@ import { matmulFlops } from './lib/flops.ts';
 import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
-const json = JSON.parse(readFileSync(String(args['config'] ?? 'models/flux-mini/config.json'), 'utf8'));
+const json = JSON.parse(readFileSync(String(args.config ?? 'models/flux-mini/config.json'), 'utf8'));
 const params = parseFluxParams(json.flux ?? json);
-const shape = { batch: Number(args['batch'] ?? 4), imgTokens: Number(args['img-tokens'] ?? 256), txtTokens: Number(args['txt-tokens'] ?? 32) };
-const loraRank = args['lora'] ? Number(args['lora']) : 0;
-const reps = Number(args['reps'] ?? 5);
+const shape = { batch: Number(args.batch ?? 4), imgTokens: Number(args['img-tokens'] ?? 256), txtTokens: Number(args['txt-tokens'] ?? 32) };
+const loraRank = args.lora ? Number(args.lora) : 0;
+const reps = Number(args.reps ?? 5);
 
 const peak = Math.max(await matmulPeakGflops(1024), await matmulPeakGflops(2048));
 const rng = new Rng(0);
@@ -94,5 +94,5 @@ const result = {
   mfu_train: +(trainFlops / trainS / 1e9 / peak).toFixed(3),
   peak_rss_mib: Math.round(peakRssMiB()),
 };
-if (args['json']) console.log(JSON.stringify(result));
+if (args.json) console.log(JSON.stringify(result));
 else console.table(result);

@@ -13,13 +13,13 @@ import { HELD_OUT, listConcepts, loadSprites, renderScene } from '../src/model/p
 import { parseArgs, peakRssMiB } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
-const conceptCount = Number(args['concepts'] ?? 3);
-const imageCount = Number(args['images'] ?? 10);
-const iterations = Number(args['iterations'] ?? 300);
-const priority = String(args['priority'] ?? 'quality') as TrainRequest['priority'];
-const finetuneType = String(args['type'] ?? 'lora') as TrainRequest['finetuneType'];
-const samplesPerPrompt = Number(args['samples'] ?? 2);
-const steps = Number(args['steps'] ?? 20);
+const conceptCount = Number(args.concepts ?? 3);
+const imageCount = Number(args.images ?? 10);
+const iterations = Number(args.iterations ?? 300);
+const priority = String(args.priority ?? 'quality') as TrainRequest['priority'];
+const finetuneType = String(args.type ?? 'lora') as TrainRequest['finetuneType'];
+const samplesPerPrompt = Number(args.samples ?? 2);
+const steps = Number(args.steps ?? 20);
 const strengths = [0, 0.5, 1, 1.5];
 
 const TRAIN_COLOURS = ['white', 'blue', 'green', 'yellow', 'pink'];
@@ -42,7 +42,9 @@ async function samples(prompts: string[], lora?: { bytes: Uint8Array; strength: 
 
 function colourAccuracy(images: RgbImage[], colours: string[]): number {
   let hits = 0;
-  images.forEach((img, i) => (hits += nearestColour(borderColour(img)) === colours[Math.floor(i / samplesPerPrompt)] ? 1 : 0));
+  images.forEach((img, i) => {
+    hits += nearestColour(borderColour(img)) === colours[Math.floor(i / samplesPerPrompt)] ? 1 : 0;
+  });
   return hits / images.length;
 }
 
@@ -106,4 +108,4 @@ const result = {
   peak_rss_mib: Math.round(peakRssMiB()),
   per_concept: perConcept,
 };
-console.log(args['json'] ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+console.log(args.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));

@@ -13,7 +13,7 @@ export function matmulFlops(outputs: readonly Value[]): number {
       flops += 2 * out.size * k;
     } else if (n.op === 'Gemm') {
       const a = n.inputs[0]!;
-      const k = n.attrs['transA'] ? a.shape[0]! : a.shape[1]!;
+      const k = n.attrs.transA ? a.shape[0]! : a.shape[1]!;
       flops += 2 * n.outputs[0]!.size * k;
     }
   }

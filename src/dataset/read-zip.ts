@@ -75,9 +75,18 @@ function nextEntry(zipfile: yauzl.ZipFile): Promise<yauzl.Entry | null> {
       zipfile.off('end', onEnd);
       zipfile.off('error', onError);
     };
-    const onEntry = (e: yauzl.Entry) => (cleanup(), resolve(e));
-    const onEnd = () => (cleanup(), resolve(null));
-    const onError = (err: Error) => (cleanup(), reject(new DatasetRejection(`the ZIP is malformed (${err.message})`)));
+    const onEntry = (e: yauzl.Entry) => {
+      cleanup();
+      resolve(e);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new DatasetRejection(`the ZIP is malformed (${err.message})`));
+    };
     zipfile.once('entry', onEntry);
     zipfile.once('end', onEnd);
     zipfile.once('error', onError);

@@ -28,7 +28,9 @@ export async function buildTrainingCaptions(
   if (needAuto.length > 0) {
     const images = await Promise.all(needAuto.map((i) => i.loadImage()));
     const captions = await captioner.caption(images, opts.mode);
-    needAuto.forEach((item, k) => auto.set(item.file, captions[k] ?? null));
+    needAuto.forEach((item, k) => {
+      auto.set(item.file, captions[k] ?? null);
+    });
   }
   return items.map((item) => {
     if (item.userCaption !== null) return { file: item.file, caption: item.userCaption, source: 'user' };

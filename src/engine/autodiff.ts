@@ -27,7 +27,7 @@ function unbroadcast(g: Value, shape: readonly number[]): Value {
 
 function constNumber(v: Value): number | undefined {
   const data = v.graph.constants.get(v);
-  if (!data || data.length !== 1 || data instanceof BigInt64Array) return undefined;
+  if (data?.length !== 1 || data instanceof BigInt64Array) return undefined;
   return Number(data[0]);
 }
 
@@ -97,7 +97,7 @@ rule('Cos', ({ inputs: [x] }, [g]) => [F.neg(F.mul(g!, F.sin(x!)))]);
 rule('Erf', ({ inputs: [x] }, [g]) => [F.mul(g!, F.mul(F.exp(F.neg(F.square(x!))), 2 / Math.sqrt(Math.PI)))]);
 rule('Gelu', ({ inputs: [x], attrs }, [g]) => {
   const xv = x!;
-  if (attrs['approximate'] === 'tanh') {
+  if (attrs.approximate === 'tanh') {
     const c = Math.sqrt(2 / Math.PI);
     const x2 = F.square(xv);
     const t = F.tanh(F.mul(F.mul(xv, F.add(F.mul(x2, 0.044715), 1)), c));
@@ -133,10 +133,10 @@ rule('MatMul', ({ inputs: [a, b] }, [g], needs) => {
 });
 
 rule('Gemm', ({ inputs: [a, b, c], attrs }, [g], needs) => {
-  const tA = !!attrs['transA'];
-  const tB = !!attrs['transB'];
-  const alpha = (attrs['alpha'] as number | undefined) ?? 1;
-  const beta = (attrs['beta'] as number | undefined) ?? 1;
+  const tA = !!attrs.transA;
+  const tB = !!attrs.transB;
+  const alpha = (attrs.alpha as number | undefined) ?? 1;
+  const beta = (attrs.beta as number | undefined) ?? 1;
   const ga = !needs[0] ? undefined : tA ? F.gemm(b!, g!, undefined, { transA: tB, transB: true, alpha }) : F.gemm(g!, b!, undefined, { transB: !tB, alpha });
   const gb = !needs[1] ? undefined : tB ? F.gemm(g!, a!, undefined, { transA: true, transB: tA, alpha }) : F.gemm(a!, g!, undefined, { transA: !tA, alpha });
   const gc = c && needs[2] ? (beta === 1 ? g! : F.mul(g!, beta)) : undefined;
@@ -183,7 +183,7 @@ rule('ReduceMax', (node, [g]) => {
 });
 
 rule('Softmax', ({ outputs: [y], attrs }, [g]) => {
-  const axis = attrs['axis'] as number;
+  const axis = attrs.axis as number;
   return [F.mul(y!, F.sub(g!, F.reduceSum(F.mul(g!, y!), axis, true)))];
 });
 
@@ -207,12 +207,12 @@ rule('Unsqueeze', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
 rule('Squeeze', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);
 rule('Expand', (_n, [g]) => [g]);
 rule('Transpose', ({ attrs }, [g]) => {
-  const perm = attrs['perm'] as number[];
+  const perm = attrs.perm as number[];
   const inv = perm.map((_, i) => perm.indexOf(i));
   return [F.transpose(g!, inv)];
 });
 rule('Concat', ({ inputs, attrs }, [g], needs) => {
-  const axis = attrs['axis'] as number;
+  const axis = attrs.axis as number;
   let offset = 0;
   return inputs.map((v, i) => {
     const start = offset;
@@ -221,7 +221,7 @@ rule('Concat', ({ inputs, attrs }, [g], needs) => {
   });
 });
 rule('Split', ({ outputs, attrs }, gOut) => {
-  const axis = attrs['axis'] as number;
+  const axis = attrs.axis as number;
   return [
     F.concat(
       outputs.map((o, i) => gOut[i] ?? zerosLike(o)),
@@ -250,7 +250,7 @@ rule('Pad', (node, [g]) => {
   return [out];
 });
 rule('Gather', ({ inputs: [x, idx], attrs }, [g]) => {
-  if (((attrs['axis'] as number) ?? 0) !== 0) throw new Error('Gather gradient is implemented for axis 0 only');
+  if (((attrs.axis as number) ?? 0) !== 0) throw new Error('Gather gradient is implemented for axis 0 only');
   const indices = F.unsqueeze(F.cast(idx!, 'int64'), -1);
   return [F.scatterAdd(x!.shape, indices, g!), undefined];
 });

@@ -12,8 +12,14 @@ export type Operand = Value | number;
 
 function fill(dtype: DType, values: readonly number[]): TypedArray {
   const a = allocate(dtype, values.length);
-  if (a instanceof BigInt64Array) values.forEach((x, i) => (a[i] = BigInt(Math.trunc(x))));
-  else values.forEach((x, i) => ((a as Float32Array)[i] = x));
+  if (a instanceof BigInt64Array)
+    values.forEach((x, i) => {
+      a[i] = BigInt(Math.trunc(x));
+    });
+  else
+    values.forEach((x, i) => {
+      (a as Float32Array)[i] = x;
+    });
   return a;
 }
 
@@ -80,7 +86,10 @@ for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']) registerOp(o
 for (const op of ['Equal', 'Less', 'Greater']) registerOp(op, binaryInfer('bool'));
 for (const op of ['Neg', 'Abs', 'Identity', 'Relu', 'Sign']) registerOp(op, sameAsFirst);
 for (const op of ['Exp', 'Log', 'Sqrt', 'Tanh', 'Sigmoid', 'Sin', 'Cos', 'Erf', 'Reciprocal', 'Gelu']) {
-  registerOp(op, (inputs) => (floatOnly(inputs), sameAsFirst(inputs)));
+  registerOp(op, (inputs) => {
+    floatOnly(inputs);
+    return sameAsFirst(inputs);
+  });
 }
 
 registerOp('Where', (inputs) => {
@@ -92,8 +101,8 @@ registerOp('Where', (inputs) => {
 
 const DTYPE_OF_CODE = new Map(Object.entries(ONNX_DTYPE).map(([k, v]) => [v, k as DType]));
 registerOp('Cast', (inputs, attrs) => {
-  const dtype = DTYPE_OF_CODE.get(attrs['to'] as number);
-  if (!dtype) throw new Error(`unsupported cast target ${attrs['to']}`);
+  const dtype = DTYPE_OF_CODE.get(attrs.to as number);
+  if (!dtype) throw new Error(`unsupported cast target ${attrs.to}`);
   return [{ shape: inputs[0]!.shape, dtype }];
 });
 
@@ -112,8 +121,8 @@ registerOp('Gemm', (inputs, attrs) => {
   const [a, b, c] = inputs as [Value, Value, Value | undefined];
   if (a.rank !== 2 || b.rank !== 2) throw new Error('Gemm needs 2-D operands');
   if (a.dtype !== b.dtype) throw new Error(`dtype mismatch ${a.dtype} vs ${b.dtype}`);
-  const [m, k1] = attrs['transA'] ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
-  const [k2, n] = attrs['transB'] ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  const [m, k1] = attrs.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const [k2, n] = attrs.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
   if (k1 !== k2) throw new Error(`inner dimensions differ: ${k1} vs ${k2}`);
   if (c) broadcastShapes([m, n], c.shape);
   return [{ shape: [m, n], dtype: a.dtype }];
@@ -122,7 +131,7 @@ registerOp('Gemm', (inputs, attrs) => {
 function reduceInfer(inputs: readonly Value[], attrs: Readonly<Record<string, AttrValue>>): OutputSpec[] {
   const x = inputs[0]!;
   const axes = inputs[1] ? constInts(inputs[1], 'axes').map((a) => normAxis(a, x.rank)) : x.shape.map((_, i) => i);
-  const keep = attrs['keepdims'] !== 0;
+  const keep = attrs.keepdims !== 0;
   const shape: number[] = [];
   x.shape.forEach((d, i) => {
     if (!axes.includes(i)) shape.push(d);
@@ -134,14 +143,14 @@ for (const op of ['ReduceSum', 'ReduceMean', 'ReduceMax']) registerOp(op, reduce
 
 registerOp('Softmax', (inputs, attrs) => {
   floatOnly(inputs);
-  normAxis(attrs['axis'] as number, inputs[0]!.rank);
+  normAxis(attrs.axis as number, inputs[0]!.rank);
   return sameAsFirst(inputs);
 });
 
 registerOp('LayerNormalization', (inputs, attrs) => {
   floatOnly(inputs);
   const x = inputs[0]!;
-  const axis = normAxis((attrs['axis'] as number) ?? -1, x.rank);
+  const axis = normAxis((attrs.axis as number) ?? -1, x.rank);
   const normShape = x.shape.slice(axis);
   for (const p of inputs.slice(1)) {
     if (p.shape.length !== normShape.length || p.shape.some((d, i) => d !== normShape[i])) {
@@ -160,7 +169,7 @@ registerOp('Reshape', (inputs) => [{ shape: resolveReshape(inputs[0]!.shape, con
 
 registerOp('Transpose', (inputs, attrs) => {
   const x = inputs[0]!;
-  const perm = attrs['perm'] as number[];
+  const perm = attrs.perm as number[];
   if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
     throw new Error(`perm [${perm.join(',')}] is not a permutation of rank ${x.rank}`);
   }
@@ -169,7 +178,7 @@ registerOp('Transpose', (inputs, attrs) => {
 
 registerOp('Concat', (inputs, attrs) => {
   const first = inputs[0]!;
-  const axis = normAxis(attrs['axis'] as number, first.rank);
+  const axis = normAxis(attrs.axis as number, first.rank);
   let total = 0;
   for (const v of inputs) {
     if (v.rank !== first.rank || v.dtype !== first.dtype) throw new Error('concat operands differ in rank or dtype');
@@ -194,7 +203,7 @@ registerOp('Slice', (inputs) => {
 
 registerOp('Split', (inputs, attrs) => {
   const x = inputs[0]!;
-  const axis = normAxis(attrs['axis'] as number, x.rank);
+  const axis = normAxis(attrs.axis as number, x.rank);
   const sizes = constInts(inputs[1], 'split');
   if (sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) {
     throw new Error(`split sizes [${sizes.join(',')}] do not add up to ${x.shape[axis]}`);
@@ -209,7 +218,7 @@ registerOp('Split', (inputs, attrs) => {
 registerOp('Gather', (inputs, attrs) => {
   const [x, idx] = inputs as [Value, Value];
   if (idx.dtype !== 'int64' && idx.dtype !== 'int32') throw new Error('Gather indices must be int64 or int32');
-  const axis = normAxis((attrs['axis'] as number) ?? 0, x.rank);
+  const axis = normAxis((attrs.axis as number) ?? 0, x.rank);
   return [{ shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype }];
 });
 
@@ -329,10 +338,10 @@ export interface GemmOptions {
 
 export function gemm(a: Value, b: Value, c?: Value, o: GemmOptions = {}): Value {
   const attrs: Record<string, AttrValue> = {};
-  if (o.transA) attrs['transA'] = 1;
-  if (o.transB) attrs['transB'] = 1;
-  if (o.alpha !== undefined && o.alpha !== 1) attrs['alpha'] = o.alpha;
-  if (o.beta !== undefined && o.beta !== 1) attrs['beta'] = o.beta;
+  if (o.transA) attrs.transA = 1;
+  if (o.transB) attrs.transB = 1;
+  if (o.alpha !== undefined && o.alpha !== 1) attrs.alpha = o.alpha;
+  if (o.beta !== undefined && o.beta !== 1) attrs.beta = o.beta;
   return one(a.graph, 'Gemm', c ? [a, b, c] : [a, b], attrs);
 }
 

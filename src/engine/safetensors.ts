@@ -95,7 +95,7 @@ export function encodeFloats(data: Float32Array | Float64Array, dtype: StDType):
 
 export function serializeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length) header['__metadata__'] = metadata;
+  if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
   const names = Object.keys(tensors).sort();
   for (const name of names) {

@@ -3,8 +3,8 @@
 
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { type DType, type TypedArray } from './dtype.ts';
-import { type Value } from './graph.ts';
+import type { DType, TypedArray } from './dtype.ts';
+import type { Value } from './graph.ts';
 import { type EmitOptions, emitModel } from './onnx.ts';
 
 ort.env.logLevel = 'error';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { INFERENCE_ENDPOINTS } from '../../src/api/inference-schemas.ts';
-import { FluxtuneClient } from '../../src/client/client.ts';
+import type { FluxtuneClient } from '../../src/client/client.ts';
 import type { InferenceEndpoint } from '../../src/client/types.ts';
 
 function typeChecks(client: FluxtuneClient): void {

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { grad } from '../../src/engine/autodiff.ts';
-import { type DType } from '../../src/engine/dtype.ts';
+import type { DType } from '../../src/engine/dtype.ts';
 import { Graph, type Value } from '../../src/engine/graph.ts';
 import * as F from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/rng.ts';
@@ -31,7 +31,9 @@ export async function gradCheck(c: GradCase, dtype: DType = 'float64', seed = 1)
   const loss = F.sumAll(F.mul(out, F.tensor(g, r, out.shape, dtype)));
   const grads = grad(loss, xs);
   const outputs: Record<string, Value> = { loss };
-  grads.forEach((gv, i) => (outputs[`grad_${i}`] = gv));
+  grads.forEach((gv, i) => {
+    outputs[`grad_${i}`] = gv;
+  });
   const session = await Session.create({ outputs });
   const feeds: Record<string, Floats> = {};
   c.inputs.forEach((i, k) => {
@@ -53,7 +55,7 @@ export async function gradCheck(c: GradCase, dtype: DType = 'float64', seed = 1)
       const x = alloc(dtype, x0.length);
       for (let i = 0; i < x.length; i++) x[i] = x0[i]! + sign * h * v[i]!;
       const res = await session.run({ ...feeds, [name]: x }, ['loss']);
-      return Number((res['loss'] as Floats)[0]);
+      return Number((res.loss as Floats)[0]);
     };
     const numeric = ((await shifted(1)) - (await shifted(-1))) / (2 * h);
     const scale = Math.max(1, Math.abs(numeric), Math.abs(analytic));

@@ -12,7 +12,7 @@ it('float64 SiLU runs under ORT optimisations and matches x·σ(x)', async () =>
   const x = g.input('x', [6], 'float64');
   const session = await Session.create({ outputs: { y: F.silu(x) }, threads: 1 });
   const xs = Float64Array.from([-800, -3, -0.5, 0, 2, 800]);
-  const y = (await session.run({ x: xs }))['y'] as Float64Array;
+  const y = (await session.run({ x: xs })).y as Float64Array;
   xs.forEach((v, i) => {
     const expected = v / (1 + Math.exp(-v));
     assert.ok(Math.abs(y[i]! - expected) <= 1e-15 * Math.max(1, Math.abs(expected)), `silu(${v}) = ${y[i]}`);

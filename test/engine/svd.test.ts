@@ -11,6 +11,8 @@ describe('truncated SVD', () => {
     for (let i = 0; i < 40; i++) for (let j = 0; j < 30; j++) m.set(i, j, rng.normal() * (1 + (j < 5 ? 5 : 0)));
     const full = new SingularValueDecomposition(m).diagonal;
     const t = truncatedSvd(m, 6, { powerIters: 6 });
-    t.s.forEach((s, i) => assert.ok(Math.abs(s - full[i]!) / full[i]! < 1e-3, `σ${i}: ${s} vs ${full[i]}`));
+    t.s.forEach((s, i) => {
+      assert.ok(Math.abs(s - full[i]!) / full[i]! < 1e-3, `σ${i}: ${s} vs ${full[i]}`);
+    });
   });
 });

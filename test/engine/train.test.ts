@@ -20,7 +20,9 @@ async function train(seed: number, steps: number): Promise<number[]> {
   const loss = F.mseLoss(stack.out, target);
   const grads = grad(loss, stack.params);
   const outputs: Record<string, Value> = { loss };
-  stack.params.forEach((p, i) => (outputs[`g${i}`] = grads[i]!));
+  stack.params.forEach((_p, i) => {
+    outputs[`g${i}`] = grads[i]!;
+  });
   const session = await Session.create({ outputs, threads: 1 });
 
   const params = initParams(stack.params, seed);
@@ -40,9 +42,11 @@ async function train(seed: number, steps: number): Promise<number[]> {
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
     const res = await session.run({ ...Object.fromEntries(params), x, vec, target: tgt });
-    losses.push((res['loss'] as Float32Array)[0]!);
+    losses.push((res.loss as Float32Array)[0]!);
     const named: Record<string, Float32Array> = {};
-    stack.params.forEach((p, i) => (named[p.name] = res[`g${i}`] as Float32Array));
+    stack.params.forEach((p, i) => {
+      named[p.name] = res[`g${i}`] as Float32Array;
+    });
     opt.step(named);
   }
   await session.release();

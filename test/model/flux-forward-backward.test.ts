@@ -37,7 +37,7 @@ describe('flux-tiny forward and backward (float64)', () => {
   });
 
   it('matches the output', () => {
-    const err = relErr(results['out']!, data(load('case_forward_backward'), 'out'));
+    const err = relErr(results.out!, data(load('case_forward_backward'), 'out'));
     assert.ok(err < TOLERANCE, `out: relative error ${err}`);
   });
 
@@ -74,7 +74,7 @@ describe('timestep embedding', () => {
     const t = g.input('t', [2], 'float64');
     const session = await Session.create({ outputs: { emb: timestepEmbedding(t, 256) }, threads: 1 });
     const c = load('case_forward_backward');
-    const emb = (await session.run({ t: Float64Array.from(data(c, 'timesteps')) }))['emb']!;
+    const emb = (await session.run({ t: Float64Array.from(data(c, 'timesteps')) })).emb!;
     const err = relErr(emb, data(c, 'timestep_embedding_256'));
     assert.ok(err < TOLERANCE, `relative error ${err}`);
     await session.release();
@@ -84,7 +84,7 @@ describe('timestep embedding', () => {
     const g = new Graph();
     const t = g.input('t', [1], 'float64');
     const session = await Session.create({ outputs: { emb: timestepEmbedding(t, 256) }, threads: 1 });
-    const emb = (await session.run({ t: Float64Array.of(0.5) }))['emb'] as Float64Array;
+    const emb = (await session.run({ t: Float64Array.of(0.5) })).emb as Float64Array;
     for (const [i, v] of [
       [0, -0.883849],
       [1, 0.945944],

@@ -127,7 +127,7 @@ describe('LoRA files', () => {
   it('kohya α/r is baked in: α = 2 at rank 4 halves ΔW', () => {
     const lora = referenceLora();
     const kohya = loraToKohya(lora);
-    for (const [k, t] of kohya) if (k.endsWith('.alpha')) kohya.set(k, { shape: [], data: Float32Array.of(2) });
+    for (const [k, _t] of kohya) if (k.endsWith('.alpha')) kohya.set(k, { shape: [], data: Float32Array.of(2) });
     const halved = loraFromKohya(kohya, linears);
     const path = 'double_blocks.1.txt_mlp.2';
     const want = deltaWeight(lora.get(path)!).map((x) => x / 2);
@@ -179,7 +179,9 @@ describe('LoRA files', () => {
     assert.equal(fused.rank, 12);
     const want = deltaWeight(lora.get('double_blocks.1.img_attn.qkv')!);
     const H = params.hidden_size;
-    want.subarray(2 * H * H).forEach((x, i, v) => (v[i] = -2 * x));
+    want.subarray(2 * H * H).forEach((x, i, v) => {
+      v[i] = -2 * x;
+    });
     assert.ok(relErr(deltaWeight(fused), want) < 1e-6);
   });
 

@@ -108,7 +108,9 @@ describe('text encoder', () => {
     const loss = F.meanAll(F.square(y));
     const grads = grad(loss, params);
     const outputs: Record<string, Value> = { loss };
-    grads.forEach((gv, i) => (outputs[`g${i}`] = gv));
+    grads.forEach((gv, i) => {
+      outputs[`g${i}`] = gv;
+    });
     const s = await Session.create({ outputs });
     const rng = new Rng(2);
     const feeds: Record<string, Float32Array | BigInt64Array> = {
@@ -120,7 +122,7 @@ describe('text encoder', () => {
         p.name.endsWith('norm1.weight') || p.name.endsWith('norm2.weight') || p.name.endsWith('final_norm.weight') ? data.fill(1) : rng.fillNormal(data, 0.1);
     }
     const res = await s.run(feeds);
-    assert.ok(Number.isFinite((res['loss'] as Float32Array)[0]));
+    assert.ok(Number.isFinite((res.loss as Float32Array)[0]));
     const embGrad = res[`g${params.findIndex((p) => p.name.endsWith('token_embedding.weight'))}`] as Float32Array;
     // Only the bytes that occur get embedding gradient.
     const rowNorm = (t: number) => embGrad.subarray(t * 32, t * 32 + 32).reduce((a, b) => a + Math.abs(b), 0);
@@ -161,7 +163,9 @@ describe('text encoder with word buckets', () => {
       const names = [...params.keys()];
       const grads = grad(loss, [...params.values()]);
       const outputs: Record<string, Value> = { y };
-      names.forEach((n, i) => (outputs[`grad.${n}`] = grads[i]!));
+      names.forEach((n, i) => {
+        outputs[`grad.${n}`] = grads[i]!;
+      });
       const s = await Session.create({ outputs });
       const feeds: Record<string, Float32Array | BigInt64Array> = { ids, ...(withWords ? { words } : {}), ...(pooled ? { word_weights: weightsIn } : {}) };
       for (const n of names) feeds[n] = weights[n]!;
@@ -171,7 +175,7 @@ describe('text encoder with word buckets', () => {
     };
     const plain = await run(false);
     const hashed = await run(true);
-    assert.deepEqual(Array.from(hashed['y'] as Float32Array), Array.from(plain['y'] as Float32Array));
+    assert.deepEqual(Array.from(hashed.y as Float32Array), Array.from(plain.y as Float32Array));
     const g = hashed['grad.text_encoder.word_embedding.weight'] as Float32Array;
     const used = new Set(Array.from(words, Number));
     for (let b = 0; b < 64; b++) {
@@ -179,12 +183,12 @@ describe('text encoder with word buckets', () => {
       assert.equal(norm > 0, used.has(b), `bucket ${b}`);
     }
     // pooled words: y gains exactly the sum of each word's vector, every word once
-    const pooled = (await run(true, true))['y'] as Float32Array;
+    const pooled = (await run(true, true)).y as Float32Array;
     const table = weights['text_encoder.word_vector.weight']!;
     captions.forEach((c, b) => {
       const buckets = [...new Set(Array.from(wordIds(c, 16, 64)).filter((v) => v > 0))];
       for (let d = 0; d < 32; d++) {
-        const want = (plain['y'] as Float32Array)[b * 32 + d]! + buckets.reduce((a, k) => a + table[k * 32 + d]!, 0);
+        const want = (plain.y as Float32Array)[b * 32 + d]! + buckets.reduce((a, k) => a + table[k * 32 + d]!, 0);
         assert.ok(Math.abs(pooled[b * 32 + d]! - want) < 1e-5, `caption ${b} dim ${d}: ${pooled[b * 32 + d]} vs ${want}`);
       }
     });

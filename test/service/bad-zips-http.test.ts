@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import { apiClient, KEY_A, startTestServer, type TestServer } from './support/ha
 async function blobListing(dir: string): Promise<string[]> {
   const out: string[] = [];
   async function walk(d: string, rel: string) {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(d, { withFileTypes: true });
     } catch {

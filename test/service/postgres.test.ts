@@ -17,7 +17,7 @@ import { openDb } from '../../src/service/storage/open-db.ts';
 import { insertTaskWithJob } from '../../src/service/tasks/task-store.ts';
 import { b64, buildZip, solidPng } from '../dataset/zip-fixtures.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
-import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
+import { apiClient, KEY_A, startTestServer, waitUntil } from './support/harness.ts';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from './support/postgres.ts';
 
 const skip = postgresUnavailable() ?? false;

@@ -2,7 +2,7 @@
 // projection start at zero, so each block starts as the identity and the model predicts zero
 // velocity; other linears get scaled normal weights, norms start at one.
 
-import { Rng } from '../../engine/rng.ts';
+import type { Rng } from '../../engine/rng.ts';
 
 export function initialWeight(key: string, shape: readonly number[], rng: Rng): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);

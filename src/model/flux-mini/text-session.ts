@@ -46,7 +46,7 @@ export class TextEncoderSession {
     if (word_buckets) feeds[WORDS_INPUT] = words;
     if (pooled_words) feeds[WORD_WEIGHTS_INPUT] = weights;
     const out = await this.session.run(feeds);
-    const enc = { txt: out['txt'] as Float32Array, y: out['y'] as Float32Array };
+    const enc = { txt: out.txt as Float32Array, y: out.y as Float32Array };
     this.cache.set(caption, enc);
     return enc;
   }

@@ -61,7 +61,7 @@ export function parseFluxParams(json: unknown): FluxParams {
   for (const k of ['qkv_bias', 'guidance_embed'] as const) {
     if (typeof o[k] !== 'boolean') throw new Error(`FluxParams: '${k}' must be a boolean`);
   }
-  if (!Array.isArray(o['axes_dim']) || !o['axes_dim'].every((d) => Number.isInteger(d))) {
+  if (!Array.isArray(o.axes_dim) || !o.axes_dim.every((d) => Number.isInteger(d))) {
     throw new Error("FluxParams: 'axes_dim' must be an array of integers");
   }
   const p = o as unknown as FluxParams;

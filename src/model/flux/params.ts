@@ -50,7 +50,7 @@ export class ParamStore {
   /** The LoRA branch for the Linear at `path`, or undefined when it carries none. */
   loraFor(path: string, inFeatures: number, outFeatures: number): LoraBranch | undefined {
     const spec = this.lora;
-    if (!spec || !spec.targets(path)) return undefined;
+    if (!spec?.targets(path)) return undefined;
     const r = Math.min(spec.rank, inFeatures, outFeatures);
     const input = (key: string, shape: number[]) => {
       const v = this.graph.input(key, shape, this.dtype);

@@ -28,7 +28,7 @@ export function ropeTables(ids: ArrayLike<number>, batch: number, tokens: number
   const axisOfPair: number[] = [];
   axesDim.forEach((d, a) => {
     for (let j = 0; j < d / 2; j++) {
-      omegas.push(1 / Math.pow(theta, (2 * j) / d));
+      omegas.push(1 / theta ** ((2 * j) / d));
       axisOfPair.push(a);
     }
   });

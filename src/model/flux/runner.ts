@@ -54,7 +54,7 @@ export class FluxRunner {
   async forward(batch: FluxBatch, lora?: AppliedLora): Promise<FloatArray> {
     const { params, shape, dtype, store } = this.flux;
     const feeds = { ...fluxFeeds(params, shape, dtype, batch), ...loraFeeds(store, lora?.lora, lora?.strength ?? 0) };
-    return (await this.session.run(feeds))['out'] as FloatArray;
+    return (await this.session.run(feeds)).out as FloatArray;
   }
 
   async release(): Promise<void> {

@@ -3,6 +3,9 @@
 // one ulp for ~15 of the 128 frequencies, which at guidance ×1000 = 3500 moves angles by
 // ~1e-4 — enough to fail the reference-vector tolerance on guidance_in's gradient.
 
+// biome-ignore-all lint/correctness/noPrecisionLoss: SLEEF's constants as its source writes them; Math.fround rounds each to the float32 it means.
+// biome-ignore-all lint/suspicious/noApproximativeNumericConstant: 1/ln 2 exactly as SLEEF spells it, then rounded to float32.
+
 const f = Math.fround;
 
 /** f32(a·b + c) with one rounding to float32 (a·b of two float32s is exact in float64). */

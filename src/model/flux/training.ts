@@ -31,7 +31,7 @@ export function buildFluxTrainingGraph(params: FluxParams, shape: FluxShape, opt
   const select = opts.trainable ?? (store.loraParams.size ? (k: string) => store.loraParams.has(k) : () => true);
   const trainable = new Map([...store.params, ...store.loraParams].filter(([k]) => select(k)));
   const { target, loss, outputs } = trainingOutputs(flux.out, trainable);
-  if (opts.withOutput) outputs['out'] = flux.out;
+  if (opts.withOutput) outputs.out = flux.out;
   return { flux, target, loss, trainable, outputs };
 }
 

@@ -87,7 +87,9 @@ export function loraFromPeft(tensors: Tensors, linears: ReadonlyMap<string, Line
       const B = tensors.get(`${key}.lora_B.weight`);
       if (!A || !B) continue;
       const bias = tensors.get(`${key}.lora_B.bias`);
-      [`${key}.lora_A.weight`, `${key}.lora_B.weight`, `${key}.lora_B.bias`].forEach((k) => used.add(k));
+      [`${key}.lora_A.weight`, `${key}.lora_B.weight`, `${key}.lora_B.bias`].forEach((k) => {
+        used.add(k);
+      });
       found.push({ part, A, B, bias, scale: alphaFor(part.name, A.shape[0]!, meta) / A.shape[0]! });
     }
     if (!found.length) continue;

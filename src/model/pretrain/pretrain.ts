@@ -118,7 +118,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   const sprites = await loadSprites(concepts);
   const names = concepts.map((x) => x.name);
   // The built-in captioner chooses among exactly these.
-  atomicWrite(fileURLToPath(new URL(VOCABULARY_FILE, o.modelDir)), JSON.stringify({ concepts: names, colors: Object.keys(COLORS) }, null, 1) + '\n');
+  atomicWrite(fileURLToPath(new URL(VOCABULARY_FILE, o.modelDir)), `${JSON.stringify({ concepts: names, colors: Object.keys(COLORS) }, null, 1)}\n`);
   const low = await buildResolution(c, c.codec.low_size, 8, o.threads);
   const high = await buildResolution(c, c.codec.native_size, 4, o.threads);
   const shapes = new Map<string, readonly number[]>();
@@ -194,7 +194,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
     atomicWrite(o.checkpointPath, saveCheckpoint({ step: state.step, params: all, shapes: allShapes, adam, rng: rng.state(), info: { ...state } }));
     const out = new Map([...ema].map(([k, v]) => [k, { shape: [...shapes.get(k)!], data: v }]));
     atomicWrite(weightsPath, writeTensors(out, 'F16', { format: 'pt', model: 'flux-mini', step: String(state.step) }));
-    atomicWrite(statePath, JSON.stringify(state, null, 1) + '\n');
+    atomicWrite(statePath, `${JSON.stringify(state, null, 1)}\n`);
   };
 
   let window: number[] = [];

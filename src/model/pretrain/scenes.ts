@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { Rng } from '../../engine/rng.ts';
+import type { Rng } from '../../engine/rng.ts';
 import type { RgbImage } from '../backend.ts';
 import { article, COLORS, centredCaption } from '../flux-mini/caption-vocabulary.ts';
 

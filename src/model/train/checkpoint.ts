@@ -48,11 +48,11 @@ export function loadCheckpoint(bytes: Uint8Array): TrainerState {
   }
   const meta = file.metadata;
   return {
-    step: Number(meta['step']),
+    step: Number(meta.step),
     params,
     shapes,
-    adam: { step: Number(meta['adam_step']), m, v },
-    rng: (JSON.parse(meta['rng'] ?? '[]') as (number | null)[]).map((x) => (x === null ? NaN : x)),
-    info: JSON.parse(meta['info'] ?? '{}') as Record<string, unknown>,
+    adam: { step: Number(meta.adam_step), m, v },
+    rng: (JSON.parse(meta.rng ?? '[]') as (number | null)[]).map((x) => (x === null ? NaN : x)),
+    info: JSON.parse(meta.info ?? '{}') as Record<string, unknown>,
   };
 }

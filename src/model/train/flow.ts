@@ -2,7 +2,7 @@
 // t drawn logit-normal and shifted towards noise for larger images, as BFL's schedule is (μ grows
 // with the image token count), so training spends its steps where sampling will.
 
-import { Rng } from '../../engine/rng.ts';
+import type { Rng } from '../../engine/rng.ts';
 
 /** μ of BFL's time shift: linear in the image token count through (256, 0.5) and (4096, 1.15). */
 export function shiftMu(imageTokens: number, base = 0.5, max = 1.15): number {

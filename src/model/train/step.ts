@@ -27,7 +27,9 @@ export function trainingOutputs(prediction: Value, trainable: ReadonlyMap<string
   const loss = F.mseLoss(prediction, target);
   const grads = grad(loss, [...trainable.values()]);
   const outputs: Record<string, Value> = { [LOSS_OUTPUT]: loss };
-  [...trainable.keys()].forEach((k, i) => (outputs[gradOutput(k)] = grads[i]!));
+  [...trainable.keys()].forEach((k, i) => {
+    outputs[gradOutput(k)] = grads[i]!;
+  });
   return { target, loss, outputs };
 }
 

@@ -39,7 +39,7 @@ if (typeof load !== 'function') throw new Error(`${module} does not export ${exp
 const backend = await load(loaderArg);
 send({ type: 'ready', name: backend.name });
 
-function waitAck(id: number, message: (ack: number) => FromThread): Promise<void> {
+function waitAck(_id: number, message: (ack: number) => FromThread): Promise<void> {
   const ack = nextAck++;
   return new Promise((resolve, reject) => {
     acks.set(ack, { resolve, reject });

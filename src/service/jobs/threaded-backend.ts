@@ -82,8 +82,14 @@ export class ThreadedBackend implements ModelBackend {
       const cleanup = () => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
         ...extra,
-        resolve: (v) => (cleanup(), resolve(v)),
-        reject: (e) => (cleanup(), reject(signal?.aborted ? signal.reason : e)),
+        resolve: (v) => {
+          cleanup();
+          resolve(v);
+        },
+        reject: (e) => {
+          cleanup();
+          reject(signal?.aborted ? signal.reason : e);
+        },
       });
       this.post({ type: 'call', id, method, args });
     });

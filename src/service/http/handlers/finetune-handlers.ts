@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FinetuneRequest } from '../../../api/finetune-schemas.ts';
 import { deleteFinetuneRoute, finetuneDetailsRoute, finetuneRoute, myFinetunesRoute } from '../../../api/routes.ts';
 import { DatasetRejection } from '../../../dataset/dataset-rejection.ts';
-import { ingestZip } from '../../../dataset/ingest-zip.ts';
+import { type IngestedDataset, ingestZip } from '../../../dataset/ingest-zip.ts';
 import { datasetImageKey, finetunePrefix } from '../../blob-keys.ts';
 import { type DatasetImageRef, deleteFinetuneRows, insertFinetune, listFinetuneIds } from '../../tasks/finetune-store.ts';
 import type { TaskStatus } from '../../tasks/task-store.ts';
@@ -19,7 +19,7 @@ export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
       await assertBelowTaskLimit(ctx, request.keyId);
 
       // The whole ZIP is validated and decoded before anything is written: a rejected upload leaves no trace.
-      let dataset;
+      let dataset: IngestedDataset;
       try {
         dataset = await ingestZip(body.file_data, ctx.datasetLimits);
       } catch (err) {
