@@ -28,7 +28,7 @@ const named: [z.ZodType, string][] = [
   [detailResponse, 'Detail'],
   [httpValidationError, 'HTTPValidationError'],
   [validationError, 'ValidationError'],
-  ...Object.values(INFERENCE_ENDPOINTS).map((e): [z.ZodType, string] => [e.body, e.name]),
+  ...Object.values(INFERENCE_ENDPOINTS).map((e): [z.ZodType, string] => [e.body, e.component]),
 ];
 for (const [schema, id] of named) schema.register(components, { id });
 

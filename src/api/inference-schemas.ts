@@ -54,18 +54,29 @@ export const fluxUltraSchema = z.object({ ...common, ...ultraFields, raw: withDe
 export const fluxUltraFinetunedSchema = z.object({ ...common, ...ultraFields, ...finetuneFields(1.2) });
 
 /**
- * Every generation route: its path under /v1, request schema, BFL's component name, and summary.
+ * Every generation route: its path under /v1, BFL's handler and request-model names, request schema, and summary.
  * A new generation route is one entry here plus, where its input differs, a case in the service's handler.
  */
 export const INFERENCE_ENDPOINTS = {
-  'flux-pro-1.1-ultra': { body: fluxUltraSchema, name: 'FluxUltraInput', summary: 'Generate with FLUX1.1 [pro] Ultra (aspect ratio, ~1 MP)' },
+  'flux-pro-1.1-ultra': {
+    handler: 'generate_bigblue',
+    component: 'FluxUltraInput',
+    body: fluxUltraSchema,
+    summary: 'Generate with FLUX1.1 [pro] Ultra (aspect ratio, ~1 MP)',
+  },
   'flux-pro-1.1-ultra-finetuned': {
+    handler: 'generate_bigblue_finetuned',
+    component: 'FinetuneFluxUltraInput',
     body: fluxUltraFinetunedSchema,
-    name: 'FinetuneFluxUltraInput',
     summary: 'Generate with a finetune on FLUX1.1 [pro] Ultra',
   },
-  'flux-pro': { body: fluxProSchema, name: 'FluxProInputs', summary: 'Generate with FLUX.1 [pro] (width, height, steps, guidance)' },
-  'flux-pro-finetuned': { body: fluxProFinetunedSchema, name: 'FluxProFinetuneInputs', summary: 'Generate with a finetune on FLUX.1 [pro]' },
+  'flux-pro': { handler: 'flux_pro', component: 'FluxProInputs', body: fluxProSchema, summary: 'Generate with FLUX.1 [pro] (width, height, steps, guidance)' },
+  'flux-pro-finetuned': {
+    handler: 'flux_pro_finetuned',
+    component: 'FluxProFinetuneInputs',
+    body: fluxProFinetunedSchema,
+    summary: 'Generate with a finetune on FLUX.1 [pro]',
+  },
 } as const;
 
 export type InferenceEndpoint = keyof typeof INFERENCE_ENDPOINTS;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { codeSamples, samplesMarkdown } from './code-samples.ts';
 import { componentSchemas, schemaOrRef } from './json-schema.ts';
-import type { ResponseDoc, RouteDef } from './route.ts';
+import { operationId, type ResponseDoc, type RouteDef } from './route.ts';
 
 type Json = Record<string, unknown>;
 
@@ -31,7 +31,7 @@ function operation(route: RouteDef): Json {
   const samples = codeSamples(route);
   const description = [route.description, samplesMarkdown(samples)].filter(Boolean).join('\n\n');
   return {
-    operationId: route.operationId,
+    operationId: operationId(route),
     tags: [route.tag],
     summary: route.summary,
     description,

@@ -26,7 +26,8 @@ export interface RouteExamples {
 }
 
 export interface RouteDef {
-  operationId: string;
+  /** The handler's name in BFL's FastAPI app (or ours): the operationId is derived from it as FastAPI does. */
+  name: string;
   method: Method;
   /** Fastify's syntax for path parameters: /v1/files/:kind/:id */
   path: string;
@@ -46,6 +47,11 @@ export interface RouteDef {
 
 export function defineRoute<const R extends RouteDef>(route: R): R {
   return route;
+}
+
+/** FastAPI's generate_unique_id: name + path with every non-word character as "_", then the method. */
+export function operationId(route: RouteDef): string {
+  return `${route.name}${route.path.replace(/:(\w+)/g, '{$1}')}`.replace(/\W/g, '_') + `_${route.method.toLowerCase()}`;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;

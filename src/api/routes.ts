@@ -21,7 +21,7 @@ const tooMany = { description: 'Too many active tasks for this key (24)', schema
 const finetuneNotFound = { description: 'Finetune not found or access denied (another key or region)', schema: detailResponse } as const satisfies ResponseDoc;
 
 export const finetuneRoute = defineRoute({
-  operationId: 'finetune_v1_finetune_post',
+  name: 'finetune',
   method: 'POST',
   path: '/v1/finetune',
   auth: 'x-key',
@@ -39,7 +39,7 @@ export const finetuneRoute = defineRoute({
 });
 
 export const getResultRoute = defineRoute({
-  operationId: 'get_result_v1_get_result_get',
+  name: 'get_result',
   method: 'GET',
   path: '/v1/get_result',
   auth: 'x-key',
@@ -61,7 +61,7 @@ export const getResultRoute = defineRoute({
 });
 
 export const myFinetunesRoute = defineRoute({
-  operationId: 'my_finetunes_v1_my_finetunes_get',
+  name: 'my_finetunes',
   method: 'GET',
   path: '/v1/my_finetunes',
   auth: 'x-key',
@@ -75,7 +75,7 @@ export const myFinetunesRoute = defineRoute({
 });
 
 export const finetuneDetailsRoute = defineRoute({
-  operationId: 'finetune_details_v1_finetune_details_get',
+  name: 'finetune_details',
   method: 'GET',
   path: '/v1/finetune_details',
   auth: 'x-key',
@@ -91,7 +91,7 @@ export const finetuneDetailsRoute = defineRoute({
 });
 
 export const deleteFinetuneRoute = defineRoute({
-  operationId: 'delete_finetune_v1_delete_finetune_post',
+  name: 'delete_finetune',
   method: 'POST',
   path: '/v1/delete_finetune',
   auth: 'x-key',
@@ -107,7 +107,7 @@ export const deleteFinetuneRoute = defineRoute({
 });
 
 export const filesRoute = defineRoute({
-  operationId: 'files_v1_files_get',
+  name: 'files',
   method: 'GET',
   path: '/v1/files/:kind/:id',
   auth: 'signed-url',
@@ -123,7 +123,7 @@ export const filesRoute = defineRoute({
     404: { description: 'Gone', schema: detailResponse },
   },
   examples: {
-    python: `import requests\n\nr = get_inference("<id>")\nopen("sample.jpg", "wb").write(requests.get(r["result"]["sample"]).content)`,
+    python: `import requests\nfrom bfl_finetune import get_inference\n\nr = get_inference("<id>")\nopen("sample.jpg", "wb").write(requests.get(r["result"]["sample"]).content)`,
     typescript: `const bytes = await client.downloadSample(await client.waitFor(id));`,
   },
 });
@@ -136,7 +136,7 @@ function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
     : { prompt: 'a red apple on a wooden table' };
   const pyArgs = Object.entries(exampleBody).filter(([k]) => k !== 'finetune_id' && k !== 'finetune_strength');
   return defineRoute({
-    operationId: `${endpoint.replace(/[-.]/g, '_')}_v1_${endpoint.replace(/[-.]/g, '_')}_post`,
+    name: spec.handler,
     method: 'POST',
     path: `/v1/${endpoint}`,
     auth: 'x-key',
@@ -156,7 +156,7 @@ function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
         ? `from bfl_finetune import finetune_inference, get_inference\n\nr = finetune_inference("<finetune_id>", finetune_strength=1.2, endpoint="${endpoint}", ${pyArgs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})\nprint(get_inference(r["id"]))`
         : `import os, requests\n\nr = requests.post("http://127.0.0.1:8787/v1/${endpoint}", headers={"x-key": os.environ["BFL_API_KEY"]}, json=${JSON.stringify(exampleBody)}).json()\nprint(r["polling_url"])`,
       typescript: finetuned
-        ? `const { id } = await client.finetuneInference('${endpoint}', finetuneId, { prompt: 'a photo of TOK on a beach', finetune_strength: 1.2 });\nconst image = await client.downloadSample(await client.waitFor(id));`
+        ? `const { id } = await client.finetuneInference(finetuneId, { endpoint: '${endpoint}', prompt: 'a photo of TOK on a beach', finetune_strength: 1.2 });\nconst image = await client.downloadSample(await client.waitFor(id));`
         : `const { id } = await client.generate('${endpoint}', { prompt: 'a red apple on a wooden table' });\nconst image = await client.downloadSample(await client.waitFor(id));`,
     },
   });

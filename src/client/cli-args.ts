@@ -4,7 +4,7 @@ export interface ParsedArgs {
   flags: Map<string, string | boolean>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'wait', 'help', 'captioning', 'no-worker', 'raw', 'prompt-upsampling']);
+const BOOLEAN_FLAGS = new Set(['json', 'wait', 'help', 'captioning', 'worker', 'raw', 'prompt-upsampling']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positionals: string[] = [];

@@ -111,6 +111,10 @@ describe("OpenAPI: our generated document against BFL's", { skip }, () => {
     assert.ok(shared().length >= 9);
   });
 
+  it("operationIds are BFL's (generated clients keep their method names)", () => {
+    for (const { path, op, mine } of shared()) assert.equal(mine!.operationId, op.operationId, path);
+  });
+
   it('query parameters: same names, types and required-ness', () => {
     for (const { path, op, mine } of shared()) {
       const theirs = (op.parameters ?? []).map((p: Json) => ({ name: p.name, in: p.in, required: !!p.required, ...descriptor(bfl, p.schema) }));

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { buildOpenApi } from '../../api/openapi.ts';
 import { API_ROUTES } from '../../api/routes.ts';
+import { detailError } from './http-errors.ts';
 import type { ServiceContext } from './service-context.ts';
 
 const WEB_DIR = new URL('../../../web/', import.meta.url);
@@ -26,7 +27,7 @@ export function registerDocsRoutes(app: FastifyInstance, ctx: ServiceContext): v
   app.get('/', page('index.html'));
   app.get<{ Params: { file: string } }>('/docs/assets/:file', async (request, reply) => {
     const type = SWAGGER_ASSETS[request.params.file];
-    if (!type) return reply.code(404).send({ detail: 'Not Found' });
+    if (!type) throw detailError(404, 'Not Found');
     return reply
       .header('content-type', type)
       .header('cache-control', 'public, max-age=86400')

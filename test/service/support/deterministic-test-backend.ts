@@ -2,6 +2,7 @@
 // so API contract tests run in milliseconds: "training" hashes the examples into LoRA bytes;
 // "generation" paints pixels that are a function of prompt, seed and LoRA bytes × strength.
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateSync } from 'node:zlib';
 import type { GenerateRequest, GenerateResult, ModelBackend, RgbImage, TrainHooks, TrainRequest, TrainResult } from '../../../src/model/backend.ts';
 
@@ -19,13 +20,6 @@ export interface TestBackendLog {
   generates: GenerateRequest[];
   captions: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 const digest = (...parts: (string | Uint8Array)[]) => {
   const h = createHash('sha256');
@@ -50,7 +44,7 @@ export class DeterministicTestBackend implements ModelBackend {
     this.log.trains.push({ resumedFromStep: hooks.resumeFrom?.step ?? null, captions: request.examples.map((e) => e.caption) });
     if (this.trainCalls <= (this.o.failFirstTrains ?? 0)) throw new Error(`simulated training failure #${this.trainCalls}`);
     for (let step = first + 1; step <= steps; step++) {
-      await sleep(this.o.stepDelayMs ?? 0, hooks.signal);
+      await sleep(this.o.stepDelayMs ?? 0, undefined, { signal: hooks.signal });
       const ex = request.examples[step % request.examples.length]!;
       state = digest(state, ex.caption, ex.image.data);
       hooks.onProgress?.(step / steps, { step, loss: 1 / step });
