@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { taskStatus } from './result-schemas.ts';
-import { intBetween, numberBetween, optionalNullable, webhookFields, withDefault } from './schema-helpers.ts';
+import { intBetween, numberBetween, optionalNullable, text, webhookFields, withDefault } from './schema-helpers.ts';
 
 /** POST /v1/finetune — BFL's FinetuneInputs (reference/bfl-openapi-2025-05.json). */
 export const finetuneRequestSchema = z
@@ -8,11 +8,11 @@ export const finetuneRequestSchema = z
     file_data: z.string().meta({
       description: 'Base64-encoded ZIP of 1–20 JPG/PNG/WebP images and, optionally, a .txt caption per image (same name). A data: prefix is tolerated.',
     }),
-    finetune_comment: z.string().meta({ description: 'Your name for the finetune; shown in finetune_details.', example: 'my-first-finetune' }),
+    finetune_comment: text().meta({ description: 'Your name for the finetune; shown in finetune_details.', example: 'my-first-finetune' }),
     mode: z.enum(['general', 'character', 'style', 'product']).meta({
       description: 'Shapes the auto-captions: general describes the whole image; character, style and product centre the trigger word on the subject.',
     }),
-    trigger_word: withDefault(z.string().min(1), 'TOK', 'The word that stands for your concept in prompts.'),
+    trigger_word: withDefault(text().min(1), 'TOK', 'The word that stands for your concept in prompts.'),
     iterations: withDefault(intBetween(100, 1000), 300, 'Number of training steps.'),
     learning_rate: optionalNullable(numberBetween(1e-6, 0.005), 'Defaults to 1e-5 for full finetuning and 1e-4 for LoRA.'),
     captioning: withDefault(z.boolean(), true, 'Caption images that have no .txt caption.'),

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { intBetween, numberBetween, optionalNullable, outputFormat, webhookFields, withDefault } from './schema-helpers.ts';
+import { intBetween, numberBetween, optionalNullable, outputFormat, text, webhookFields, withDefault } from './schema-helpers.ts';
 
 // The four generation routes of issue 4 and their finetuned forms, per BFL's OpenAPI:
 // FluxProInputs / FluxProFinetuneInputs and FluxUltraInput / FinetuneFluxUltraInput.
 
 const common = {
-  prompt: withDefault(z.string(), '', 'Text prompt for image generation.'),
+  prompt: withDefault(text(), '', 'Text prompt for image generation.'),
   seed: optionalNullable(z.number().int(), 'Seed for reproducibility; random when absent (the result says which).'),
   safety_tolerance: withDefault(intBetween(0, 6), 2, 'Accepted and recorded; no moderation model runs (API.md "Our choices").'),
   output_format: outputFormat,

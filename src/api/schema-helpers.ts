@@ -23,12 +23,23 @@ export function optionalNullable<S extends z.ZodType>(schema: S, description?: s
   return field;
 }
 
+/**
+ * Text that is stored: a NUL or an unpaired surrogate would be refused by Postgres later (a 500), so it
+ * is a 422 naming the field now. pydantic calls undecodable text `string_unicode`.
+ */
+const NOT_STORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export const text = () =>
+  z.string().refine((v) => !NOT_STORABLE.test(v), {
+    message: 'Input should be a valid string, without NUL characters or unpaired surrogates',
+    params: { pydanticType: 'string_unicode' },
+  });
+
 export const intBetween = (min: number, max: number) => z.number().int().gte(min).lte(max);
 export const numberBetween = (min: number, max: number) => z.number().gte(min).lte(max);
 
 /** BFL: webhook_url is a URI of 1–2083 characters. Only http(s) makes sense for a webhook. */
-export const webhookUrl = z
-  .string()
+export const webhookUrl = text()
   .min(1)
   .max(2083)
   .refine(
@@ -46,7 +57,7 @@ export const webhookUrl = z
 
 export const webhookFields = {
   webhook_url: optionalNullable(webhookUrl, 'URL to receive webhook notifications'),
-  webhook_secret: optionalNullable(z.string(), 'Optional secret for webhook signature verification'),
+  webhook_secret: optionalNullable(text(), 'Optional secret for webhook signature verification'),
 };
 
 export const outputFormat = withDefault(z.enum(['jpeg', 'png']), 'jpeg', "Output format for the generated image. Can be 'jpeg' or 'png'.");

@@ -1,4 +1,4 @@
-import { type Location, singleError } from './pydantic-errors.ts';
+import { echoInput, type Location, singleError } from './pydantic-errors.ts';
 
 /** An answer other than 200, thrown by a guard or handler and sent by the server's one error handler. */
 export class HttpError extends Error {
@@ -15,12 +15,10 @@ export const detailError = (statusCode: number, detail: string) => new HttpError
 
 /** A 422 for one field that passed the schema but not a later check (a ZIP, an image, a webhook address). */
 export const fieldError = (where: Location, field: string, msg: string, input: unknown) =>
-  new HttpError(422, singleError(where, field, 'value_error', `Value error, ${msg}`, input));
-
-/** Echoing a 100 MB base64 string back in a 422 helps nobody. */
-export function truncatedInput(value: unknown): unknown {
-  return typeof value === 'string' && value.length > 80 ? `${value.slice(0, 80)}…` : value;
-}
+  new HttpError(422, singleError(where, field, 'value_error', `Value error, ${msg}`, echoInput(input)));
 
 export const NOT_AUTHENTICATED = 'Not authenticated - Invalid Authentication';
 export const FINETUNE_NOT_FOUND = 'Finetune not found or access denied';
+
+/** @deprecated fieldError echoes through echoInput already; kept until the upload handler stops passing it. */
+export const truncatedInput = (value: unknown): unknown => value;

@@ -21,7 +21,7 @@ export function toPydanticErrors(issues: readonly z.core.$ZodIssue[], where: Loc
       type: mapped.type,
       loc,
       msg: mapped.msg,
-      input: mapped.input === undefined ? (input ?? null) : mapped.input,
+      input: echoInput(mapped.input === undefined ? (input ?? null) : mapped.input),
       ...(mapped.ctx ? { ctx: mapped.ctx } : {}),
     };
   });
@@ -83,6 +83,7 @@ function mapIssue(issue: z.core.$ZodIssue, input: unknown, root: unknown): Mappe
     case 'not_multiple_of':
       return { type: 'multiple_of', msg: `Input should be a multiple of ${py(issue.divisor)}`, ctx: { multiple_of: issue.divisor } };
     case 'invalid_value': {
+      if (input === undefined) return { type: 'missing', msg: 'Field required', input: valueAt(root, issue.path.slice(0, -1)) ?? null };
       const expected = listOf(issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))));
       return { type: 'enum', msg: `Input should be ${expected}`, ctx: { expected } };
     }
@@ -94,6 +95,27 @@ function mapIssue(issue: z.core.$ZodIssue, input: unknown, root: unknown): Mappe
     default:
       return { type: 'value_error', msg: issue.message };
   }
+}
+
+const ECHO_DEPTH = 3;
+const ECHO_STRING = 80;
+const ECHO_ITEMS = 20;
+
+/**
+ * The `input` a 422 shows back: what was sent, cut down so it is never large (a 100 MB base64
+ * string) or deep (a body of 100k nested arrays would overflow JSON.stringify's stack).
+ */
+export function echoInput(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > ECHO_STRING ? `${value.slice(0, ECHO_STRING)}…` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= ECHO_DEPTH) return Array.isArray(value) ? '[…]' : '{…}';
+  if (Array.isArray(value)) {
+    const items = value.slice(0, ECHO_ITEMS).map((v) => echoInput(v, depth + 1));
+    return value.length > ECHO_ITEMS ? [...items, '…'] : items;
+  }
+  const entries = Object.entries(value);
+  const shown = entries.slice(0, ECHO_ITEMS).map(([k, v]) => [k, echoInput(v, depth + 1)]);
+  return Object.fromEntries(entries.length > ECHO_ITEMS ? [...shown, ['…', '…']] : shown);
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

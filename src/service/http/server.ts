@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerRoutes } from './bind-routes.ts';
+import { dropMalformedContentType } from './content-type.ts';
 import { registerDocsRoutes } from './docs-routes.ts';
 import { errorHandler } from './error-handler.ts';
 import { fileHandlers } from './handlers/file-handlers.ts';
@@ -31,6 +32,7 @@ export function buildHttpServer(ctx: ServiceContext): FastifyInstance {
     }
   });
 
+  app.addHook('onRequest', dropMalformedContentType);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not Found' }));

@@ -4,6 +4,21 @@ import { type Location, toPydanticErrors } from './pydantic-errors.ts';
 
 const LOCATIONS: Record<string, Location | 'path'> = { body: 'body', querystring: 'query', params: 'path' };
 
+/** No request of this API nests more than a few levels; a body of 100k nested arrays is an attack on the stack. */
+const MAX_JSON_DEPTH = 32;
+
+/** Iterative, so measuring the depth cannot itself overflow the stack. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /**
  * Fastify's validator compiler for zod schemas: the parsed (defaulted, transformed) value replaces the
  * input, and a failure becomes FastAPI's 422 body, which the error handler sends as is.
@@ -15,6 +30,15 @@ export function zodValidatorCompiler({ schema, httpPart }: { schema: unknown; ht
     // Fastify hands an absent body over as null; FastAPI calls both a missing body.
     if (where === 'body' && (data === undefined || data === null)) {
       return { error: new HttpError(422, { detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] }) };
+    }
+    if (where === 'body' && deeperThan(data, MAX_JSON_DEPTH)) {
+      return {
+        error: new HttpError(422, {
+          detail: [
+            { type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: `nesting deeper than ${MAX_JSON_DEPTH} levels` } },
+          ],
+        }),
+      };
     }
     const r = zod.safeParse(data, { reportInput: true });
     if (r.success) return { value: r.data };

@@ -8,7 +8,7 @@ import type { GenerationInput } from '../../tasks/generation-input.ts';
 import { ultraSize } from '../../tasks/output-size.ts';
 import { type BoundRoute, implement } from '../bind-routes.ts';
 import { assertBelowTaskLimit, assertPublicWebhook, readyFinetune } from '../guards.ts';
-import { fieldError, truncatedInput } from '../http-errors.ts';
+import { fieldError } from '../http-errors.ts';
 import type { ServiceContext } from '../service-context.ts';
 import { submitTask } from '../submit-task.ts';
 
@@ -64,6 +64,6 @@ async function decodeImagePrompt(ctx: ServiceContext, base64: string): Promise<B
     return (await normalizeImage(raw, 'image_prompt', ctx.datasetLimits)).png;
   } catch (err) {
     if (!(err instanceof DatasetRejection)) throw err;
-    throw fieldError('body', 'image_prompt', err.message, truncatedInput(base64));
+    throw fieldError('body', 'image_prompt', err.message, base64);
   }
 }
