@@ -19,4 +19,9 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch(reportCliError);
+main(process.argv.slice(2)).catch((err: unknown) => {
+  reportCliError(err);
+  // A server that cannot serve must not linger: whatever handle is still open (a model thread, a
+  // half-opened database), the process ends now, non-zero, with the reason printed above.
+  process.exit(1);
+});

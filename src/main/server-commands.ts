@@ -47,7 +47,10 @@ function log(msg: string): void {
 export async function serve(args: ParsedArgs): Promise<void> {
   const config = configFrom(args);
   const backend = args.flags.get('worker') === false ? undefined : await startBackend(args, config);
-  const server = await createServer({ config, backend, log });
+  const server = await createServer({ config, backend, log }).catch(async (err: unknown) => {
+    await backend?.close();
+    throw err;
+  });
   log(
     `listening on ${server.url} (region ${config.region}, data ${config.databaseUrl ? 'Postgres' : config.dataDir}, model ${backend?.name ?? 'none: --no-worker'})`,
   );
@@ -67,7 +70,10 @@ export async function serve(args: ParsedArgs): Promise<void> {
 export async function worker(args: ParsedArgs): Promise<void> {
   const config = configFrom(args);
   const backend = await startBackend(args, config);
-  const w = await startWorker({ config, backend, log });
+  const w = await startWorker({ config, backend, log }).catch(async (err: unknown) => {
+    await backend.close();
+    throw err;
+  });
   log(`worker ${w.runner.owner} claiming jobs (model ${backend.name})`);
   await untilSignal(async () => {
     await w.close();

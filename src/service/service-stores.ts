@@ -13,7 +13,7 @@ export interface Stores {
 
 /** The database (migrated) and the blob store a config points at. */
 export async function openStores(config: ServiceConfig): Promise<Stores> {
-  const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  const unlock = config.databaseUrl ? () => {} : await lockDataDir(config.dataDir);
   let db: Db;
   try {
     db = await openDb({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
