@@ -2,7 +2,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 
-/** POSTs a body to url, connecting to the pre-resolved address (the SSRF guard's pin). */
+/**
+ * POSTs a body to url, connecting to the pre-resolved address (the SSRF guard's pin).
+ * Redirects are NOT followed, on purpose: a 3xx is the answer (the delivery failed), so a receiver
+ * cannot bounce the POST to an address the guard never saw (test/service/webhook-address-policy.test.ts).
+ */
 export function postJson(
   urlText: string,
   body: string,

@@ -92,6 +92,8 @@ export class WebhookDispatcher {
     const body = JSON.stringify({ id: task.id, task_id: task.id, status: view.status, result: view.result ?? null, details: view.details ?? null });
     let error: string | null = null;
     try {
+      // The same address policy as at submit, now on what the name resolves to; postJson connects to
+      // that address only and follows no redirect, so nothing else is ever contacted.
       const target = await resolvePublicAddress(d.url, this.o.allowPrivate);
       const res = await postJson(d.url, body, webhookHeaders(d.secret, body), target, this.o.timeoutMs ?? 10_000);
       if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
