@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { DatasetRejection } from './dataset-rejection.ts';
 import type { DatasetLimits } from './limits.ts';
@@ -33,7 +34,7 @@ export async function readZipMembers(zip: Buffer, limits: DatasetLimits): Promis
   let imageCount = 0;
   try {
     for (;;) {
-      const entry = await nextEntry(zipfile);
+      const entry = await nextEntry(zipfile, zip);
       if (!entry) break;
       const path = entryName(entry);
       const unsafe = unsafePathReason(path);
@@ -45,7 +46,7 @@ export async function readZipMembers(zip: Buffer, limits: DatasetLimits): Promis
       const kind = entryKind(path);
       if (kind === 'other') continue;
       if (kind === 'unsupported-image') throw new DatasetRejection('unsupported image format (use JPG, JPEG, PNG or WebP)', path);
-      if (entry.isEncrypted()) throw new DatasetRejection('encrypted ZIP entries are not supported', path);
+      if (entry.isEncrypted()) throw new DatasetRejection('is encrypted; encrypted ZIP entries are not supported', path);
       if (kind === 'image' && ++imageCount > limits.maxImages) {
         throw new DatasetRejection(`too many images: at most ${limits.maxImages} are allowed and this is image number ${imageCount}`, path);
       }
@@ -68,7 +69,25 @@ function entryName(entry: yauzl.Entry): string {
   return yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
 }
 
-function nextEntry(zipfile: yauzl.ZipFile): Promise<yauzl.Entry | null> {
+/**
+ * The central-directory record yauzl reads next, peeked at in our own buffer: yauzl refuses some
+ * entries (an "encrypted" stored entry without its 12-byte header, say) before it emits them, and
+ * its error names no file. `readEntryCursor` is yauzl's offset of that record (not in its types).
+ */
+function upcomingRecord(zipfile: yauzl.ZipFile, zip: Buffer): { name: string; encrypted: boolean } | null {
+  const at = (zipfile as unknown as { readEntryCursor?: number }).readEntryCursor;
+  if (at === undefined || at + 46 > zip.length || zip.readUInt32LE(at) !== 0x02014b50) return null;
+  const flags = zip.readUInt16LE(at + 8);
+  const nameLength = zip.readUInt16LE(at + 28);
+  const extraLength = zip.readUInt16LE(at + 30);
+  const raw = zip.subarray(at + 46, at + 46 + nameLength);
+  const extra = zip.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength);
+  return { name: yauzl.getFileNameLowLevel(flags, raw, yauzl.parseExtraFields(extra), false), encrypted: (flags & 1) !== 0 };
+}
+
+function nextEntry(zipfile: yauzl.ZipFile, zip: Buffer): Promise<yauzl.Entry | null> {
+  const upcoming = zipfile.entriesRead < zipfile.entryCount ? upcomingRecord(zipfile, zip) : null;
+  if (upcoming?.encrypted) return Promise.reject(new DatasetRejection('is encrypted; encrypted ZIP entries are not supported', upcoming.name));
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       zipfile.off('entry', onEntry);
@@ -85,7 +104,7 @@ function nextEntry(zipfile: yauzl.ZipFile): Promise<yauzl.Entry | null> {
     };
     const onError = (err: Error) => {
       cleanup();
-      reject(new DatasetRejection(`the ZIP is malformed (${err.message})`));
+      reject(new DatasetRejection(`the ZIP is malformed (${err.message})`, upcoming?.name));
     };
     zipfile.once('entry', onEntry);
     zipfile.once('end', onEnd);
@@ -103,9 +122,11 @@ async function readEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, path: strin
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  let crc = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       size += chunk.length;
+      crc = crc32(chunk, crc);
       if (size > cap) throw new DatasetRejection(`decompresses to more than the ${formatBytes(cap)} limit (ZIP bomb?)`, path);
       if (totalSoFar + size > limits.maxTotalUncompressedBytes) {
         throw new DatasetRejection(`the ZIP decompresses to more than ${formatBytes(limits.maxTotalUncompressedBytes)} in total (ZIP bomb?)`, path);
@@ -124,6 +145,10 @@ async function readEntry(zipfile: yauzl.ZipFile, entry: yauzl.Entry, path: strin
       throw new DatasetRejection(`decompresses to more bytes than its header declares (${entry.uncompressedSize}); crafted ZIP or bomb`, path);
     }
     throw new DatasetRejection(`is corrupt in the ZIP (${message})`, path);
+  }
+  // yauzl checks sizes, not contents: a damaged upload inflates "fine" to the wrong bytes.
+  if (crc >>> 0 !== entry.crc32 >>> 0) {
+    throw new DatasetRejection(`fails its CRC-32 check (the ZIP is damaged: re-create or re-download it)`, path);
   }
   return Buffer.concat(chunks, size);
 }

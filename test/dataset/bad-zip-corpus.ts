@@ -1,6 +1,6 @@
 // Every kind of upload the service must refuse, with a fragment its 422 message must contain.
 // Used both by the ingestion unit tests and by the API test (422 over HTTP, data dir unchanged).
-import { buildZip, deflated, patchCentralSizes, renameInPlace, solidGif, solidJpeg, solidPng } from './zip-fixtures.ts';
+import { buildZip, deflated, patchCentralSizes, patchCrc, renameInPlace, setEncryptedFlag, solidGif, solidJpeg, solidPng } from './zip-fixtures.ts';
 
 export interface BadZipCase {
   name: string;
@@ -61,6 +61,27 @@ export const BAD_ZIP_CASES: BadZipCase[] = [
       return b64(patchCentralSizes(zip, 'liar.png', { uncompressed: 1024 }));
     },
     expect: ['liar.png', 'header'],
+  },
+  {
+    name: 'wrong CRC-32 (a corrupted download: every byte decompresses, but not the bytes that were zipped)',
+    fileData: async () => {
+      const zip = await buildZip([
+        { name: 'ok.png', data: await solidPng(16, 16) },
+        { name: 'flipped.png', data: await solidPng(16, 16, [1, 2, 3]) },
+      ]);
+      return b64(patchCrc(zip, 'flipped.png', 0x12345678));
+    },
+    expect: ['flipped.png', 'CRC-32'],
+  },
+  {
+    name: 'encrypted flag on a stored entry (no encryption header)',
+    fileData: async () => b64(setEncryptedFlag(await buildZip([{ name: 'locked.png', data: await solidPng(16, 16), compress: false }]), 'locked.png')),
+    expect: ['locked.png', 'encrypted'],
+  },
+  {
+    name: 'encrypted flag on a deflated entry',
+    fileData: async () => b64(setEncryptedFlag(await buildZip([{ name: 'secret.png', data: await solidPng(16, 16) }]), 'secret.png')),
+    expect: ['secret.png', 'encrypted'],
   },
   {
     name: 'too many images',

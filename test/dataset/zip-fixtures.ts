@@ -61,6 +61,37 @@ export function patchCentralSizes(zip: Buffer, name: string, sizes: { compressed
   throw new Error(`no central record for ${name}`);
 }
 
+/** Rewrites one entry's CRC-32 in its local header and its central record (a corrupted archive). */
+export function patchCrc(zip: Buffer, name: string, crc: number): Buffer {
+  return patchBothHeaders(zip, name, (out, at, kind) => out.writeUInt32LE(crc >>> 0, at + (kind === 'local' ? 14 : 16)));
+}
+
+/** Sets the "encrypted" general-purpose bit of one entry without encrypting anything. */
+export function setEncryptedFlag(zip: Buffer, name: string): Buffer {
+  return patchBothHeaders(zip, name, (out, at, kind) => {
+    const flagAt = at + (kind === 'local' ? 6 : 8);
+    out.writeUInt16LE(out.readUInt16LE(flagAt) | 1, flagAt);
+  });
+}
+
+function patchBothHeaders(zip: Buffer, name: string, patch: (out: Buffer, at: number, kind: 'local' | 'central') => void): Buffer {
+  const out = Buffer.from(zip);
+  const nameBytes = Buffer.from(name);
+  let patched = 0;
+  for (let i = 0; i + 46 <= out.length; i++) {
+    const sig = out.readUInt32LE(i);
+    const kind = sig === 0x04034b50 ? 'local' : sig === 0x02014b50 ? 'central' : null;
+    if (!kind) continue;
+    const nameAt = i + (kind === 'local' ? 30 : 46);
+    const len = out.readUInt16LE(i + (kind === 'local' ? 26 : 28));
+    if (!out.subarray(nameAt, nameAt + len).equals(nameBytes)) continue;
+    patch(out, i, kind);
+    patched++;
+  }
+  if (patched !== 2) throw new Error(`expected a local and a central header for ${name}, patched ${patched}`);
+  return out;
+}
+
 /** A single stored-by-hand deflate entry: lets a test make highly compressible payloads cheaply. */
 export function deflated(bytes: Buffer): Buffer {
   return deflateRawSync(bytes, { level: 9 });
