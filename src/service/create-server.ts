@@ -13,10 +13,14 @@ import { openStores } from './service-stores.ts';
 import { UrlSigner } from './signed-urls.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import type { Db } from './storage/db.ts';
+import { sweepOrphanedBlobs } from './storage/orphan-sweep.ts';
 import { deploymentSecret } from './storage/settings.ts';
 import { renderTask } from './tasks/render-task.ts';
 import { TaskCache } from './tasks/task-cache.ts';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.ts';
+
+/** With a shared Postgres, other processes may be between writing a task's blobs and committing it. */
+const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
 export interface CreateServerOptions {
   config: ServiceConfig;
@@ -47,6 +51,10 @@ export async function createServer(o: CreateServerOptions): Promise<RunningServe
     if (db.kind === 'pglite') {
       const released = await releaseOrphanedLeases(db);
       if (released > 0) log(`resuming ${released} job(s) interrupted by the previous shutdown`);
+    }
+    const swept = await sweepOrphanedBlobs(db, blobs, { graceMs: db.kind === 'pglite' ? 0 : ORPHAN_GRACE_MS });
+    if (swept.prefixes.length + swept.tempFiles > 0) {
+      log(`removed ${swept.prefixes.length} blob folder(s) of uncommitted or deleted tasks and ${swept.tempFiles} unfinished write(s)`);
     }
     const { createdKey } = await bootstrapApiKeys(db, config.apiKey);
     const signer = new UrlSigner(await deploymentSecret(db, 'url_signing_secret'), config.signedUrlTtlSeconds);

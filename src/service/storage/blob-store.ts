@@ -9,6 +9,10 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Removes every blob whose key starts with prefix + "/". */
   deletePrefix(prefix: string): Promise<void>;
+  /** The next path segment of every key under prefix + "/" (e.g. the ids under "finetunes"), with when it last changed. */
+  listChildren(prefix: string): Promise<{ name: string; modifiedMs: number }[]>;
+  /** Removes what writes interrupted by a crash left behind, if older than olderThanMs; returns how many. */
+  removeIncompleteWrites(olderThanMs: number): Promise<number>;
 }
 
 const SAFE_KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;

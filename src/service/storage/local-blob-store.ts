@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { assertSafeBlobKey, type BlobStore } from './blob-store.ts';
 
@@ -55,4 +55,38 @@ export class LocalBlobStore implements BlobStore {
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.path(prefix), { recursive: true, force: true });
   }
+
+  async listChildren(prefix: string): Promise<{ name: string; modifiedMs: number }[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.path(prefix));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: { name: string; modifiedMs: number }[] = [];
+    for (const name of names) {
+      const info = await stat(join(this.path(prefix), name)).catch(() => null);
+      if (info) out.push({ name, modifiedMs: info.mtimeMs });
+    }
+    return out;
+  }
+
+  /** put() writes `<key>.tmp-<random>` and renames it: a crash in between leaves the temp file. */
+  async removeIncompleteWrites(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isFile() || !TEMP_FILE.test(e.name)) continue;
+      const file = join(e.parentPath, e.name);
+      const info = await stat(file).catch(() => null);
+      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
 }
+
+const TEMP_FILE = /\.tmp-[0-9a-f]{12}$/;
