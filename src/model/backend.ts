@@ -81,6 +81,14 @@ export interface GenerateResult {
   nativeHeight: number;
 }
 
+/**
+ * The request can never succeed as sent (an unreadable LoRA file, say): retrying is pointless.
+ * Recognised by its name, so it survives the trip from a worker thread or a remote worker.
+ */
+export class InvalidModelInput extends Error {
+  override readonly name = 'InvalidModelInput';
+}
+
 export interface ModelBackend {
   /** Human name of the base model, e.g. "flux-mini". */
   readonly name: string;

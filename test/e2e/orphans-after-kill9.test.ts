@@ -49,7 +49,7 @@ describe('blobs of uncommitted uploads after kill -9', () => {
     // A big upload, killed as soon as its folder appears (before its task can commit, most of the time).
     const noisy = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        sharp({ create: { width: 900, height: 900, channels: 3, noise: { type: 'gaussian', mean: 120 + i, sigma: 60 } } })
+        sharp({ create: { width: 900, height: 900, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 120 + i, sigma: 60 } } })
           .png()
           .toBuffer(),
       ),

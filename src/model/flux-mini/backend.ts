@@ -5,7 +5,16 @@
 
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import type { GenerateRequest, GenerateResult, ModelBackend, RgbImage, TrainHooks, TrainRequest, TrainResult } from '../backend.ts';
+import {
+  type GenerateRequest,
+  type GenerateResult,
+  InvalidModelInput,
+  type ModelBackend,
+  type RgbImage,
+  type TrainHooks,
+  type TrainRequest,
+  type TrainResult,
+} from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid, tokensToImage } from '../codec/patches.ts';
 import type { LoraSpec } from '../flux/params.ts';
 import { type FluxRunner, FluxRunner as Runner } from '../flux/runner.ts';
@@ -73,7 +82,12 @@ export class FluxMiniBackend implements ModelBackend {
   private lora(bytes: Uint8Array, cacheKey?: string): Lora {
     const hit = cacheKey ? this.loras.get(cacheKey) : undefined;
     if (hit) return hit;
-    const lora = readLora(bytes, this.config.flux);
+    let lora: Lora;
+    try {
+      lora = readLora(bytes, this.config.flux);
+    } catch (err) {
+      throw new InvalidModelInput(`the finetune's LoRA file cannot be read: ${(err as Error).message}`);
+    }
     if (cacheKey) this.loras.set(cacheKey, lora);
     return lora;
   }

@@ -8,7 +8,7 @@ import type { Db } from '../storage/db.ts';
 import { getTaskById, markTaskError } from '../tasks/task-store.ts';
 import { enqueueWebhook } from '../webhooks/webhook-outbox.ts';
 import type { JobContext } from './job-context.ts';
-import { JobAbandoned, PermanentJobError } from './job-errors.ts';
+import { isPermanent, JobAbandoned, PermanentJobError } from './job-errors.ts';
 import { type ClaimedJob, claimJob, failJob, heartbeat, releaseJob, retryJobLater } from './queue.ts';
 import { runFinetuneJob } from './run-finetune.ts';
 import { runGenerationJob } from './run-generation.ts';
@@ -142,7 +142,7 @@ export class JobRunner {
     }
     const reason = err instanceof Error ? err.message : String(err);
     try {
-      const permanent = err instanceof PermanentJobError || job.attempts >= job.max_attempts;
+      const permanent = isPermanent(err) || job.attempts >= job.max_attempts;
       if (!permanent) {
         this.o.log?.(`job ${job.id} failed (attempt ${job.attempts}/${job.max_attempts}), will retry: ${reason}`);
         await retryJobLater(this.o.db, job.id, this.owner, reason, this.o.retryBackoffMs * 2 ** (job.attempts - 1));
