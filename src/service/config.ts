@@ -8,8 +8,10 @@ export interface ServiceConfig {
   databaseUrl?: string;
   /** Finetunes are only visible in the region they were created in. */
   region: string;
-  /** Base of polling and sample URLs; when unset, taken from each request's Host header. */
+  /** Base of polling and sample URLs (an absolute http(s) URL); when unset, taken from each request (see trustProxy). */
   publicUrl?: string;
+  /** Honour X-Forwarded-Proto / X-Forwarded-Host (FLUXTUNE_TRUST_PROXY=1): only behind a proxy that sets them. */
+  trustProxy: boolean;
   /** Registered at start so scripts and containers can use a known key. */
   apiKey?: string;
   captionApiUrl?: string;
@@ -51,6 +53,24 @@ function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/** FLUXTUNE_PUBLIC_URL is pasted in front of every polling and sample URL: only an absolute http(s) URL will do. */
+function publicUrlFrom(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const fail = (why: string) =>
+    new Error(`FLUXTUNE_PUBLIC_URL must be an absolute http(s) URL such as https://api.example.com (${why}), got ${JSON.stringify(raw)}`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw fail('not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail(`scheme ${url.protocol}`);
+  if (!url.hostname) throw fail('no host');
+  if (url.username || url.password) throw fail('no user or password');
+  if (url.search || url.hash || raw.includes('?') || raw.includes('#')) throw fail('no query or fragment');
+  return raw.replace(/\/+$/, '');
+}
+
 export function configFromEnv(env: Env = process.env, overrides: Partial<ServiceConfig> = {}): ServiceConfig {
   const base: ServiceConfig = {
     host: env.HOST ?? '127.0.0.1',
@@ -58,7 +78,8 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     dataDir: resolve(env.FLUXTUNE_DATA_DIR ?? './data'),
     databaseUrl: nonEmpty(env.DATABASE_URL),
     region: env.FLUXTUNE_REGION ?? 'us1',
-    publicUrl: nonEmpty(env.FLUXTUNE_PUBLIC_URL)?.replace(/\/+$/, ''),
+    publicUrl: publicUrlFrom(nonEmpty(env.FLUXTUNE_PUBLIC_URL)),
+    trustProxy: env.FLUXTUNE_TRUST_PROXY === '1',
     apiKey: nonEmpty(env.FLUXTUNE_API_KEY),
     captionApiUrl: nonEmpty(env.CAPTION_API_URL),
     captionApiModel: env.CAPTION_API_MODEL ?? 'llava',
