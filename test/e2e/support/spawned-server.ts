@@ -22,10 +22,16 @@ export interface SpawnedServer {
 }
 
 /** Starts `node --import tsx src/main/cli.ts serve` on dataDir with PORT=0; resolves once it listens. */
-export async function spawnServer(opts: { dataDir: string; apiKey: string; env?: Record<string, string>; startTimeoutMs?: number }): Promise<SpawnedServer> {
+export async function spawnServer(opts: {
+  dataDir: string;
+  apiKey: string;
+  env?: Record<string, string>;
+  args?: string[];
+  startTimeoutMs?: number;
+}): Promise<SpawnedServer> {
   const env: NodeJS.ProcessEnv = { ...process.env, FLUXTUNE_DATA_DIR: opts.dataDir, FLUXTUNE_API_KEY: opts.apiKey, PORT: '0', HOST: '127.0.0.1', ...opts.env };
   delete env.NODE_TEST_CONTEXT; // the child is a server, not a node:test subprocess
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...(opts.args ?? [])], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const listeners = new Set<() => void>();
