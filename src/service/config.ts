@@ -37,6 +37,11 @@ export interface ServiceConfig {
   maxZipBytes: number;
   /** Nice value of the model's threads (Linux), so polling stays fast while a finetune trains; 0 = same as the API. */
   modelNice: number;
+  /** Finetune uploads in progress (body arriving or being ingested) per key and in all; more are answered 429 / 503. */
+  maxUploadsPerKey: number;
+  maxUploads: number;
+  /** Threads that parse, decode and check finetune uploads off the HTTP thread (started on the first upload). */
+  uploadThreads: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,6 +102,9 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     resultCacheTtlMs: num(env, 'FLUXTUNE_RESULT_CACHE_MS', 100),
     maxZipBytes: num(env, 'FLUXTUNE_MAX_ZIP_MB', 100) * 1024 * 1024,
     modelNice: Math.max(0, Math.min(19, Math.round(num(env, 'FLUXTUNE_MODEL_NICE', 10)))),
+    maxUploadsPerKey: Math.max(1, num(env, 'FLUXTUNE_MAX_UPLOADS_PER_KEY', 2)),
+    maxUploads: Math.max(1, num(env, 'FLUXTUNE_MAX_UPLOADS', 4)),
+    uploadThreads: Math.max(1, Math.min(8, Math.round(num(env, 'FLUXTUNE_UPLOAD_THREADS', 1)))),
   };
   return { ...base, ...overrides };
 }
