@@ -42,6 +42,8 @@ export interface ServiceConfig {
   maxUploads: number;
   /** Threads that parse, decode and check finetune uploads off the HTTP thread (started on the first upload). */
   uploadThreads: number;
+  /** All finetune uploads together are read at most this fast (MB/s; 0 = no limit): reading sockets costs the HTTP thread ~1 ms per MB. */
+  uploadMbPerSecond: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -105,6 +107,7 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     maxUploadsPerKey: Math.max(1, num(env, 'FLUXTUNE_MAX_UPLOADS_PER_KEY', 2)),
     maxUploads: Math.max(1, num(env, 'FLUXTUNE_MAX_UPLOADS', 4)),
     uploadThreads: Math.max(1, Math.min(8, Math.round(num(env, 'FLUXTUNE_UPLOAD_THREADS', 1)))),
+    uploadMbPerSecond: Math.max(0, num(env, 'FLUXTUNE_UPLOAD_MB_S', 128)),
   };
   return { ...base, ...overrides };
 }
