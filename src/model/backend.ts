@@ -97,3 +97,69 @@ export interface ModelBackend {
   /** Built-in captioner: one caption per image (no trigger word), or null where it cannot. */
   caption(images: RgbImage[], candidates?: string[]): Promise<(string | null)[]>;
 }
+
+// ---------------------------------------------------------------- LoRA files in and out
+// GET /v1/finetune_weights and POST /v1/finetune_import. Pure functions over bytes that run where
+// they are called: an API-only node (`serve --no-worker`) holds no model, and needs none to
+// convert a file or check one against the base model's geometry.
+
+/** Layouts other tools load: src/model/lora/exchange.ts says which loader reads which. */
+export type LoraFormat = 'comfyui' | 'kohya' | 'diffusers' | 'bfl';
+export type LoraDtype = 'bf16' | 'fp16' | 'fp32';
+
+/** What an exported file says about its finetune (kohya's ss_* metadata and ours). */
+export interface FinetuneLoraInfo {
+  finetuneId: string;
+  comment: string;
+  triggerWord: string;
+  mode: string;
+  finetuneType: string;
+  iterations: number;
+  learningRate: number;
+  priority: string;
+  imageCount: number;
+  /** ISO 8601 */
+  createdAt: string;
+  /** Imported, not trained here: no training parameters are claimed. */
+  imported: boolean;
+}
+
+export interface ImportedLora {
+  /** The LoRA in our stored layout (BFL keys, F32). */
+  bytes: Uint8Array;
+  /** The layout the file came in. */
+  layout: 'bfl' | 'kohya' | 'diffusers';
+  /** The largest module rank. */
+  rank: number;
+  modules: number;
+  /** Recorded in the file's metadata, if it says. */
+  triggerWord?: string;
+  title?: string;
+}
+
+/** A LoRA file that cannot be used: unreadable, an unknown layout, or not for this base model. The message names the key. */
+export class InvalidLoraFile extends Error {
+  override readonly name = 'InvalidLoraFile';
+}
+
+/**
+ * The served base model LoRAs are checked against and described with: the shipped flux-mini, the
+ * model src/model/index.ts serves by default. A backend plugged in with FLUXTUNE_BACKEND_MODULE
+ * runs in another thread or process, out of reach of these functions.
+ */
+async function servedBase() {
+  const { fluxMiniLoraBase } = await import('./flux-mini/lora-base.ts');
+  return fluxMiniLoraBase();
+}
+
+/** A finetune's stored LoRA as `format` in `dtype`, with its description in `__metadata__`. Throws InvalidLoraFile. */
+export async function exportFinetuneLora(stored: Uint8Array, o: { format: LoraFormat; dtype: LoraDtype; finetune: FinetuneLoraInfo }): Promise<Uint8Array> {
+  const { exportLora } = await import('./lora/exchange.ts');
+  return exportLora(stored, { format: o.format, dtype: o.dtype, info: o.finetune, base: await servedBase() });
+}
+
+/** A LoRA file in any supported layout, checked against the served base model. Throws InvalidLoraFile naming the key. */
+export async function importFinetuneLora(file: Uint8Array): Promise<ImportedLora> {
+  const { importLora } = await import('./lora/exchange.ts');
+  return importLora(file, await servedBase());
+}

@@ -16,20 +16,17 @@ import {
   type TrainResult,
 } from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid, tokensToImage } from '../codec/patches.ts';
-import type { LoraSpec } from '../flux/params.ts';
 import { type FluxRunner, FluxRunner as Runner } from '../flux/runner.ts';
 import { readLora } from '../lora/files.ts';
-import { blockLinears, type Lora } from '../lora/lora.ts';
+import type { Lora } from '../lora/lora.ts';
 import { seededNoise } from '../sampling/noise.ts';
 import { sample } from '../sampling/sampler.ts';
 import { captionImages } from './captioner.ts';
 import { type FluxMiniConfig, loadFluxMiniConfig, MODEL_DIR, scheduleShift } from './config.ts';
 import { finetune } from './finetune.ts';
+import { INFERENCE_LORA } from './lora-base.ts';
 import { TextEncoderSession } from './text-session.ts';
 import { type FluxMiniWeights, loadFluxMiniWeights } from './weights.ts';
-
-/** LoRA branches on every block Linear at the largest rank the API allows; smaller ranks are zero-padded. */
-const INFERENCE_LORA: LoraSpec = { rank: 32, targets: blockLinears, bias: true };
 
 export interface FluxMiniOptions {
   config?: FluxMiniConfig;

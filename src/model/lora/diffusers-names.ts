@@ -5,6 +5,7 @@
 
 import type { FluxParams } from '../flux/config.ts';
 import { fluxDims } from '../flux/config.ts';
+import type { LinearShape } from './lora.ts';
 
 export interface DiffusersPart {
   /** diffusers module path, without the `transformer.` prefix. */
@@ -43,9 +44,22 @@ const SINGLE: Record<string, string> = {
   'modulation.lin': 'norm.linear',
 };
 
+/** The widths that decide where fused projections split: hidden size H and MLP width M. */
+export interface SplitWidths {
+  hidden: number;
+  mlpHidden: number;
+}
+
+/**
+ * The widths a fused Linear's own shape implies, so a LoRA converts without its model's config:
+ * qkv and linear1 read the hidden state (in = H), linear1 writes 3H + M rows. Other Linears do
+ * not split, and their widths are never read.
+ */
+export const widthsOf = (shape: LinearShape): SplitWidths => ({ hidden: shape.inFeatures, mlpHidden: shape.outFeatures - 3 * shape.inFeatures });
+
 /** The diffusers modules holding the BFL Linear at `path` with `outFeatures` rows. */
-export function diffusersParts(path: string, outFeatures: number, params: FluxParams): DiffusersPart[] {
-  const { hidden: H, mlpHidden: M } = fluxDims(params);
+export function diffusersParts(path: string, outFeatures: number, widths: FluxParams | SplitWidths): DiffusersPart[] {
+  const { hidden: H, mlpHidden: M } = 'hidden_size' in widths ? fluxDims(widths) : widths;
   const whole = (name: string): DiffusersPart[] => [{ name, rows: [0, outFeatures] }];
   const thirds = (prefix: string, names: string[]): DiffusersPart[] =>
     names.map((n, i) => ({ name: `${prefix}.${n}`, rows: [i * H, (i + 1) * H] as [number, number] }));

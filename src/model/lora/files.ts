@@ -1,10 +1,12 @@
 // LoRA files: read any supported layout (detected from the keys) into BFL semantics, and
 // write BFL (our storage format), kohya or diffusers/PEFT safetensors.
 
+import type { StDType } from '../../engine/safetensors.ts';
 import type { FluxParams } from '../flux/config.ts';
-import { readTensors, writeTensors } from '../tensors.ts';
+import { readTensors, type Tensors, writeTensors } from '../tensors.ts';
 import { isBflLayout, loraFromBfl, loraToBfl } from './bfl.ts';
-import { isKohyaLayout, loraFromKohya, loraToKohya } from './kohya.ts';
+import { diffusersParts } from './diffusers-names.ts';
+import { isKohyaLayout, kohyaName, loraFromKohya, loraToKohya } from './kohya.ts';
 import { fluxLinears, type Lora } from './lora.ts';
 import { isPeftLayout, loraFromPeft, loraToPeft } from './peft.ts';
 
@@ -18,14 +20,27 @@ export function detectLoraLayout(keys: Iterable<string>): LoraLayout {
   throw new Error(`unrecognised LoRA layout (keys like ${list.slice(0, 2).join(', ')})`);
 }
 
-/** Reads a LoRA file of any supported layout onto the Linears of `params`. */
-export function readLora(bytes: Uint8Array, params: FluxParams): Lora {
-  const { tensors, metadata } = readTensors(bytes);
-  const linears = fluxLinears(params);
-  let lora: Lora;
-  switch (detectLoraLayout(tensors.keys())) {
+/** The key a module's down factor has in a file of `layout`: what error messages name. */
+export function downKey(layout: LoraLayout, path: string, outFeatures: number, params: FluxParams): string {
+  switch (layout) {
     case 'bfl':
-      lora = loraFromBfl(tensors).lora;
+      return `${path}.lora_A.weight`;
+    case 'kohya':
+      return `${kohyaName(path)}.lora_down.weight`;
+    case 'peft':
+      return `transformer.${diffusersParts(path, outFeatures, params)[0]!.name}.lora_A.weight`;
+  }
+}
+
+/** A LoRA's tensors (any supported layout) onto the Linears of `params`, every module checked against them. */
+export function readLoraTensors(tensors: Tensors, metadata: Record<string, string>, params: FluxParams): { lora: Lora; layout: LoraLayout; extras: Tensors } {
+  const linears = fluxLinears(params);
+  const layout = detectLoraLayout(tensors.keys());
+  let lora: Lora;
+  let extras: Tensors = new Map();
+  switch (layout) {
+    case 'bfl':
+      ({ lora, extras } = loraFromBfl(tensors));
       break;
     case 'kohya':
       lora = loraFromKohya(tensors, linears);
@@ -36,24 +51,41 @@ export function readLora(bytes: Uint8Array, params: FluxParams): Lora {
   }
   for (const [path, m] of lora) {
     const shape = linears.get(path);
-    if (!shape) throw new Error(`LoRA: '${path}' is not a Linear of this model`);
+    const key = () => downKey(layout, path, m.outFeatures, params);
+    if (!shape) throw new Error(`LoRA: '${key()}' is not on a Linear of this model`);
     if (shape.inFeatures !== m.inFeatures || shape.outFeatures !== m.outFeatures) {
-      throw new Error(`LoRA: '${path}' is ${m.outFeatures}×${m.inFeatures}, the model's Linear is ${shape.outFeatures}×${shape.inFeatures}`);
+      throw new Error(`LoRA: '${key()}' is ${m.outFeatures}×${m.inFeatures}, the model's Linear is ${shape.outFeatures}×${shape.inFeatures}`);
     }
   }
-  return lora;
+  return { lora, layout, extras };
 }
 
-export function writeLora(lora: Lora, layout: LoraLayout = 'bfl', params?: FluxParams): Uint8Array {
+/** Reads a LoRA file of any supported layout onto the Linears of `params`. */
+export function readLora(bytes: Uint8Array, params: FluxParams): Lora {
+  const { tensors, metadata } = readTensors(bytes);
+  return readLoraTensors(tensors, metadata, params).lora;
+}
+
+export interface WriteLoraOptions {
+  /** Stored dtype of every tensor (default F32). */
+  dtype?: StDType;
+  /** Added to the layout's own `__metadata__` entries. */
+  metadata?: Record<string, string>;
+}
+
+/** The tensors and layout-specific metadata of `lora` in `layout` (PEFT splits fused projections by `params`, else by each module's shape). */
+export function loraLayoutTensors(lora: Lora, layout: LoraLayout, params?: FluxParams): { tensors: Tensors; metadata: Record<string, string> } {
   switch (layout) {
     case 'bfl':
-      return writeTensors(loraToBfl(lora), 'F32', { format: 'bfl-flux-lora' });
+      return { tensors: loraToBfl(lora), metadata: { format: 'bfl-flux-lora' } };
     case 'kohya':
-      return writeTensors(loraToKohya(lora), 'F32', { ss_network_module: 'networks.lora_flux' });
-    case 'peft': {
-      if (!params) throw new Error('writeLora: the PEFT layout needs the FluxParams (to split fused projections)');
-      const { tensors, metadata } = loraToPeft(lora, params);
-      return writeTensors(tensors, 'F32', metadata);
-    }
+      return { tensors: loraToKohya(lora), metadata: { ss_network_module: 'networks.lora_flux' } };
+    case 'peft':
+      return loraToPeft(lora, params);
   }
+}
+
+export function writeLora(lora: Lora, layout: LoraLayout = 'bfl', params?: FluxParams, o: WriteLoraOptions = {}): Uint8Array {
+  const { tensors, metadata } = loraLayoutTensors(lora, layout, params);
+  return writeTensors(tensors, o.dtype ?? 'F32', { ...metadata, ...o.metadata });
 }

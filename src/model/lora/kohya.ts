@@ -30,13 +30,15 @@ export function loraToKohya(lora: Lora): Tensors {
 export function loraFromKohya(tensors: Tensors, linears: ReadonlyMap<string, LinearShape>): Lora {
   const byName = new Map([...linears.keys()].map((p) => [kohyaName(p), p]));
   const lora: Lora = new Map();
+  const used = new Set<string>();
   for (const [key, t] of tensors) {
     if (!key.endsWith('.lora_down.weight')) continue;
     const name = key.slice(0, -'.lora_down.weight'.length);
     const path = byName.get(name);
-    if (!path) throw new Error(`kohya LoRA: '${name}' is not a Linear of this model`);
+    if (!path) throw new Error(`kohya LoRA: '${key}' is not on a Linear of this model`);
     const up = tensors.get(`${name}.lora_up.weight`);
-    if (!up) throw new Error(`kohya LoRA: '${name}' has no lora_up`);
+    if (!up) throw new Error(`kohya LoRA: '${key}' has no matching '${name}.lora_up.weight'`);
+    for (const suffix of ['.lora_down.weight', '.lora_up.weight', '.alpha', '.diff_b']) used.add(name + suffix);
     const rank = t.shape[0]!;
     const alpha = tensors.get(`${name}.alpha`)?.data[0];
     const scale = alpha ? alpha / rank : 1;
@@ -52,10 +54,12 @@ export function loraFromKohya(tensors: Tensors, linears: ReadonlyMap<string, Lin
     checkModule(path, m);
     const shape = linears.get(path)!;
     if (m.inFeatures !== shape.inFeatures || m.outFeatures !== shape.outFeatures) {
-      throw new Error(`kohya LoRA: '${name}' is ${m.outFeatures}×${m.inFeatures}, the model's Linear ${shape.outFeatures}×${shape.inFeatures}`);
+      throw new Error(`kohya LoRA: '${key}' is ${m.outFeatures}×${m.inFeatures}, the model's Linear ${shape.outFeatures}×${shape.inFeatures}`);
     }
     lora.set(path, m);
   }
+  // Nothing may be left over: a stray key is a module this reader would silently drop.
+  for (const key of tensors.keys()) if (!used.has(key)) throw new Error(`kohya LoRA: '${key}' belongs to no LoRA module of this model`);
   return lora;
 }
 

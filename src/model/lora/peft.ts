@@ -1,6 +1,13 @@
 // diffusers / PEFT layout: `transformer.<diffusers path>.lora_A.weight` [r, in] and
 // `.lora_B.weight` [out, r] (+ `.lora_B.bias` with PEFT's lora_bias), scale lora_alpha/r from
-// the `lora_adapter_metadata` JSON in the safetensors header (absent: α = r).
+// the `lora_adapter_metadata` JSON in the safetensors header (absent: α = r) or a
+// `<module>.alpha` tensor (kohya-style alphas some trainers leave in diffusers-named files).
+//
+// diffusers writes that JSON with every LoraConfig field under the component's prefix
+// ("transformer.r", "transformer.lora_alpha", …: lora_base.py `_pack_dict_with_prefix`) and
+// keeps only the prefixed ones when it loads (peft.py `load_lora_adapter`, prefix="transformer"):
+// an unprefixed {"r": …} reaches LoraConfig as {} — no target_modules, and PEFT refuses to
+// inject. So it is written prefixed; both spellings are read.
 //
 // Export splits a fused BFL LoRA into its diffusers parts, which share A and take their rows
 // of B. Import puts parts back together: parts sharing one A (our own exports) give the
@@ -9,13 +16,13 @@
 
 import type { FluxParams } from '../flux/config.ts';
 import type { Tensor, Tensors } from '../tensors.ts';
-import { bflRow, type DiffusersPart, diffusersParts } from './diffusers-names.ts';
+import { bflRow, type DiffusersPart, diffusersParts, widthsOf } from './diffusers-names.ts';
 import { checkModule, type LinearShape, type Lora, type LoraModule } from './lora.ts';
 
 const PREFIX = 'transformer.';
 export const PEFT_METADATA_KEY = 'lora_adapter_metadata';
 
-interface AdapterMetadata {
+export interface AdapterMetadata {
   r?: number;
   lora_alpha?: number;
   alpha_pattern?: Record<string, number>;
@@ -36,12 +43,16 @@ function partRows(m: LoraModule, part: DiffusersPart): { up: Float32Array; bias?
   return { up, bias };
 }
 
-export function loraToPeft(lora: Lora, params: FluxParams): { tensors: Tensors; metadata: Record<string, string> } {
+/**
+ * `params` decides where fused projections split; without it each module's own shape does
+ * (diffusers-names.ts widthsOf), which is the same for any FLUX config.
+ */
+export function loraToPeft(lora: Lora, params?: FluxParams): { tensors: Tensors; metadata: Record<string, string> } {
   const tensors: Tensors = new Map();
   const ranks = new Map<string, number>();
   let anyBias = false;
   for (const [path, m] of lora) {
-    for (const part of diffusersParts(path, m.outFeatures, params)) {
+    for (const part of diffusersParts(path, m.outFeatures, params ?? widthsOf(m))) {
       const { up, bias } = partRows(m, part);
       const key = PREFIX + part.name;
       const n = part.rows[1] - part.rows[0];
@@ -63,10 +74,28 @@ export function loraToPeft(lora: Lora, params: FluxParams): { tensors: Tensors; 
     lora_bias: anyBias,
     target_modules: [...ranks.keys()],
   };
-  return { tensors, metadata: { [PEFT_METADATA_KEY]: JSON.stringify(meta) } };
+  const packed = Object.fromEntries(Object.entries(meta).map(([k, v]) => [PREFIX + k, v]));
+  return { tensors, metadata: { [PEFT_METADATA_KEY]: JSON.stringify(packed) } };
 }
 
-function alphaFor(name: string, rank: number, meta: AdapterMetadata | undefined): number {
+/** The transformer's LoraConfig fields: diffusers' prefixed spelling, or a bare config as older writers left it. */
+export function parseAdapterMetadata(raw: string | undefined): AdapterMetadata | undefined {
+  if (!raw) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error(`PEFT LoRA: the ${PEFT_METADATA_KEY} metadata is not JSON`);
+  }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const entries = Object.entries(json as Record<string, unknown>);
+  const prefixed = entries.filter(([k]) => k.startsWith(PREFIX));
+  if (!prefixed.length) return json as AdapterMetadata;
+  return Object.fromEntries(prefixed.map(([k, v]) => [k.slice(PREFIX.length), v])) as AdapterMetadata;
+}
+
+function alphaFor(name: string, rank: number, meta: AdapterMetadata | undefined, alphaTensor: Tensor | undefined): number {
+  if (alphaTensor) return alphaTensor.data[0]! || rank;
   const fromPattern = meta?.alpha_pattern?.[name];
   return fromPattern ?? meta?.lora_alpha ?? rank;
 }
@@ -76,7 +105,7 @@ function sameData(a: Float32Array | Float64Array, b: Float32Array | Float64Array
 }
 
 export function loraFromPeft(tensors: Tensors, linears: ReadonlyMap<string, LinearShape>, params: FluxParams, metadata: Record<string, string> = {}): Lora {
-  const meta = metadata[PEFT_METADATA_KEY] ? (JSON.parse(metadata[PEFT_METADATA_KEY]) as AdapterMetadata) : undefined;
+  const meta = parseAdapterMetadata(metadata[PEFT_METADATA_KEY]);
   const lora: Lora = new Map();
   const used = new Set<string>();
   for (const [path, shape] of linears) {
@@ -87,10 +116,11 @@ export function loraFromPeft(tensors: Tensors, linears: ReadonlyMap<string, Line
       const B = tensors.get(`${key}.lora_B.weight`);
       if (!A || !B) continue;
       const bias = tensors.get(`${key}.lora_B.bias`);
-      [`${key}.lora_A.weight`, `${key}.lora_B.weight`, `${key}.lora_B.bias`].forEach((k) => {
+      const alpha = tensors.get(`${key}.alpha`);
+      [`${key}.lora_A.weight`, `${key}.lora_B.weight`, `${key}.lora_B.bias`, `${key}.alpha`].forEach((k) => {
         used.add(k);
       });
-      found.push({ part, A, B, bias, scale: alphaFor(part.name, A.shape[0]!, meta) / A.shape[0]! });
+      found.push({ part, A, B, bias, scale: alphaFor(part.name, A.shape[0]!, meta, alpha) / A.shape[0]! });
     }
     if (!found.length) continue;
     const shared = found.every((f) => f.A.shape[0] === found[0]!.A.shape[0] && sameData(f.A.data, found[0]!.A.data));
@@ -106,8 +136,13 @@ export function loraFromPeft(tensors: Tensors, linears: ReadonlyMap<string, Line
     let col = 0;
     for (const f of found) {
       const r = f.A.shape[0]!;
-      if (f.A.shape[1] !== shape.inFeatures) throw new Error(`PEFT LoRA: ${f.part.name}.lora_A has ${f.A.shape[1]} inputs, expected ${shape.inFeatures}`);
-      if (f.B.shape[0] !== f.part.rows[1] - f.part.rows[0]) throw new Error(`PEFT LoRA: ${f.part.name}.lora_B has ${f.B.shape[0]} rows`);
+      const key = PREFIX + f.part.name;
+      if (f.A.shape[1] !== shape.inFeatures)
+        throw new Error(`PEFT LoRA: '${key}.lora_A.weight' has ${f.A.shape[1]} inputs, the model's Linear ${shape.inFeatures}`);
+      if (f.B.shape[0] !== f.part.rows[1] - f.part.rows[0]) {
+        throw new Error(`PEFT LoRA: '${key}.lora_B.weight' has ${f.B.shape[0]} rows, the model's module ${f.part.rows[1] - f.part.rows[0]}`);
+      }
+      if (f.B.shape[1] !== r) throw new Error(`PEFT LoRA: '${key}.lora_B.weight' has rank ${f.B.shape[1]}, its lora_A ${r}`);
       if (!shared || f === found[0]) m.down.set(f.A.data, col * shape.inFeatures);
       for (let r2 = 0; r2 < f.B.shape[0]!; r2++) {
         const dst = bflRow(f.part, r2);
