@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { taskStatus } from './result-schemas.ts';
-import { intBetween, numberBetween, optionalNullable, text, webhookFields, withDefault } from './schema-helpers.ts';
+import { fieldDocs, intBetween, numberBetween, optionalNullable, text, webhookFields, withDefault } from './schema-helpers.ts';
 
 /** POST /v1/finetune — BFL's FinetuneInputs (reference/bfl-openapi-2025-05.json). */
 export const finetuneRequestSchema = z
@@ -73,4 +73,53 @@ export const deleteFinetuneResponse = z.object({
   message: z.string(),
   deleted_finetune_id: z.string(),
   timestamp: z.string(),
+});
+
+// ---------------------------------------------------------------- ours: LoRA download and import
+
+/** Layouts of GET /v1/finetune_weights; which tool loads which: src/model/lora/exchange.ts. */
+export const loraFormats = ['comfyui', 'kohya', 'diffusers', 'bfl'] as const;
+export const loraDtypes = ['bf16', 'fp16', 'fp32'] as const;
+
+/** GET /v1/finetune_weights */
+export const finetuneWeightsQuerySchema = z.object({
+  finetune_id: z.string(),
+  // The defaults are what ComfyUI loads most directly (the kohya layout: src/model/lora/exchange.ts cites its loader).
+  format: withDefault(
+    z.enum(loraFormats),
+    'comfyui',
+    "'comfyui' and 'kohya': kohya-style `lora_unet_…` keys (ComfyUI, sd-scripts, Forge; diffusers converts them); 'diffusers': PEFT `transformer.…` keys with the LoraConfig in the metadata; 'bfl': BFL's own layout, as stored.",
+  ),
+  dtype: withDefault(z.enum(loraDtypes), 'bf16', 'Stored precision of every tensor.'),
+});
+
+/** A description that reaches the OpenAPI of a schema no component names (fieldDocs: json-schema.ts reads it for inline schemas too). */
+function described<S extends z.ZodType>(schema: S, description: string): S {
+  fieldDocs.add(schema, { description });
+  return schema;
+}
+
+/** POST /v1/finetune_import */
+export const finetuneImportSchema = z.object({
+  file_data: described(
+    z.string(),
+    'Base64-encoded safetensors LoRA for the served base model, in the bfl, kohya/ComfyUI or diffusers layout (as finetune_weights writes them). A data: prefix is tolerated.',
+  ),
+  finetune_comment: described(text(), 'Your name for the finetune; shown in finetune_details.'),
+  trigger_word: optionalNullable(text().min(1), "The word that stands for the concept in prompts. Default: the one the file records, else 'TOK'."),
+  ...webhookFields,
+});
+
+export type FinetuneImportRequest = z.output<typeof finetuneImportSchema>;
+
+/** 200 of POST /v1/finetune_import: the finetune exists and is Ready. */
+export const finetuneImportResponse = z.object({
+  finetune_id: z.string(),
+  id: z.string(),
+  polling_url: z.string(),
+  status: z.literal('Ready'),
+  webhook_url: z.string().optional(),
+  layout: described(z.enum(['bfl', 'kohya', 'diffusers']), 'The layout the file came in'),
+  lora_rank: described(z.number().int(), 'The largest rank among its modules'),
+  modules: described(z.number().int(), 'How many Linears it adapts'),
 });

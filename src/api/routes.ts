@@ -5,8 +5,11 @@ import {
   deleteFinetuneSchema,
   finetuneDetailResponse,
   finetuneIdQuerySchema,
+  finetuneImportResponse,
+  finetuneImportSchema,
   finetuneRequestSchema,
   finetuneSubmitResponse,
+  finetuneWeightsQuerySchema,
   myFinetunesResponse,
 } from './finetune-schemas.ts';
 import { INFERENCE_ENDPOINTS, type InferenceEndpoint } from './inference-schemas.ts';
@@ -128,6 +131,53 @@ export const filesRoute = defineRoute({
   },
 });
 
+export const finetuneWeightsRoute = defineRoute({
+  name: 'finetune_weights',
+  method: 'GET',
+  path: '/v1/finetune_weights',
+  auth: 'x-key',
+  tag: 'Finetuning',
+  extension: true,
+  summary: "Download a finetune's LoRA as a safetensors file",
+  description:
+    "The caller's own Ready finetune in this region, as a file ComfyUI, kohya's sd-scripts or diffusers loads (attachment; the name is `<finetune_comment>.<format>.safetensors`). " +
+    "The metadata records the base model and its sha256, the trigger word, rank, alpha (= rank) and the training parameters, under kohya's `ss_*` names where they exist.",
+  query: finetuneWeightsQuerySchema,
+  responses: {
+    200: { description: 'The LoRA', contentTypes: ['application/octet-stream'] },
+    400: { description: 'Finetune not ready', schema: detailResponse },
+    403: forbidden,
+    404: finetuneNotFound,
+    422: invalid,
+  },
+  examples: {
+    query: { finetune_id: '<finetune_id>', format: 'comfyui', dtype: 'bf16' },
+    python: `import os, requests\n\nr = requests.get("http://127.0.0.1:8787/v1/finetune_weights", headers={"x-key": os.environ["BFL_API_KEY"]}, params={"finetune_id": "<finetune_id>", "format": "comfyui", "dtype": "bf16"})\nr.raise_for_status()\nopen("my-lora.safetensors", "wb").write(r.content)`,
+    typescript: `const bytes = await client.downloadWeights(finetuneId, { format: 'comfyui', dtype: 'bf16' });\n// or: npx fluxtune download <finetune_id> --format comfyui --out my-lora.safetensors`,
+  },
+});
+
+export const finetuneImportRoute = defineRoute({
+  name: 'finetune_import',
+  method: 'POST',
+  path: '/v1/finetune_import',
+  auth: 'x-key',
+  tag: 'Finetuning',
+  extension: true,
+  summary: 'Import a LoRA file as a finetune',
+  description:
+    'A safetensors LoRA for the served base model, in any layout finetune_weights writes, becomes a finetune that is Ready at once (no training) and works with every -finetuned endpoint. ' +
+    'The file is checked before the 200: an unreadable file, an unknown layout, a module this model lacks, a wrong shape or a rank the model cannot apply is a 422 that names the key. ' +
+    'finetune_details shows it with iterations 0 and no images.',
+  body: finetuneImportSchema,
+  responses: { 200: { description: 'Imported and Ready', schema: finetuneImportResponse }, 403: forbidden, 422: invalid },
+  examples: {
+    body: { file_data: '<base64 of my-lora.safetensors>', finetune_comment: 'my-imported-lora', trigger_word: 'TOK' },
+    python: `import base64, os, requests\n\nfile_data = base64.b64encode(open("my-lora.safetensors", "rb").read()).decode()\nr = requests.post("http://127.0.0.1:8787/v1/finetune_import", headers={"x-key": os.environ["BFL_API_KEY"]}, json={"file_data": file_data, "finetune_comment": "my-imported-lora"}).json()\nprint(r["finetune_id"])`,
+    typescript: `const { finetune_id } = await client.importFinetune('my-lora.safetensors', { finetune_comment: 'my-imported-lora', trigger_word: 'TOK' });\nconst { id } = await client.finetuneInference(finetune_id, { endpoint: 'flux-pro-finetuned', prompt: 'a photo of TOK' });`,
+  },
+});
+
 function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
   const spec = INFERENCE_ENDPOINTS[endpoint];
   const finetuned = endpoint.endsWith('-finetuned');
@@ -176,6 +226,8 @@ export const API_ROUTES = [
   myFinetunesRoute,
   finetuneDetailsRoute,
   deleteFinetuneRoute,
+  finetuneWeightsRoute,
+  finetuneImportRoute,
   ...Object.values(inferenceRoutes),
   filesRoute,
 ] as const;

@@ -6,6 +6,7 @@ import { errorHandler } from './error-handler.ts';
 import { fileHandlers } from './handlers/file-handlers.ts';
 import { finetuneHandlers } from './handlers/finetune-handlers.ts';
 import { inferenceHandlers } from './handlers/inference-handlers.ts';
+import { loraHandlers } from './handlers/lora-handlers.ts';
 import { resultHandlers } from './handlers/result-handlers.ts';
 import type { ServiceContext } from './service-context.ts';
 import { zodValidatorCompiler } from './zod-validator.ts';
@@ -39,6 +40,6 @@ export function buildHttpServer(ctx: ServiceContext): FastifyInstance {
   app.decorateRequest('keyId', '');
 
   registerDocsRoutes(app, ctx);
-  registerRoutes(app, ctx, [...finetuneHandlers(ctx), ...resultHandlers(ctx), ...inferenceHandlers(ctx), ...fileHandlers(ctx)]);
+  registerRoutes(app, ctx, [...finetuneHandlers(ctx), ...resultHandlers(ctx), ...inferenceHandlers(ctx), ...fileHandlers(ctx), ...loraHandlers(ctx)]);
   return app;
 }
