@@ -1,8 +1,9 @@
 // fluxtune's client commands: the SDK over HTTP. serve/worker/keys are dispatched by src/main/cli.ts
 // before this module is reached; it lists them in its usage only.
 import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { flagBool, flagNumber, flagString, type ParsedArgs } from './cli-args.ts';
-import { FluxtuneClient } from './client.ts';
+import { FluxtuneClient, type ImportParams, type LoraDtype, type LoraFormat } from './client.ts';
 import { FluxtuneApiError, FluxtuneValidationError } from './errors.ts';
 import { progressBar } from './progress-bar.ts';
 import type { FinetunedEndpoint, FinetuneInferenceParams, FinetuneParams, TaskResult } from './types.ts';
@@ -26,6 +27,10 @@ Client (BFL_API_KEY or --api-key; FLUXTUNE_URL or --url):
            [--seed N] [--width W --height H | --aspect-ratio 16:9] [--steps N] [--guidance G]
            [--output-format jpeg|png] [--wait] [--out file]
   result <id> [--out file]                 show a result; with --out, save the sample image
+  download <finetune_id> [--format comfyui|kohya|diffusers|bfl] [--dtype bf16|fp16|fp32] [--out file]
+                                           the LoRA as safetensors (default <comment>.<format>.safetensors)
+  import <file.safetensors> --comment NAME [--trigger-word TOK] [--webhook-url U --webhook-secret S]
+                                           a LoRA file (bfl, kohya/ComfyUI or diffusers keys) as a Ready finetune
 
 Seed-script names work too: request_finetuning, finetune_progress, finetune_list, finetune_details,
 finetune_delete, finetune_inference, get_inference. Add --json for machine-readable output.`;
@@ -73,6 +78,10 @@ export async function clientMain(args: ParsedArgs): Promise<void> {
       return print(await client.deleteFinetune(needId()), json);
     case 'generate':
       return generate(client, needId(), args, json);
+    case 'download':
+      return download(client, needId(), args, json);
+    case 'import':
+      return importLora(client, args, json);
     default:
       throw new Error(`unknown command ${raw}\n\n${USAGE}`);
   }
@@ -154,6 +163,33 @@ async function generate(client: FluxtuneClient, finetuneId: string, args: Parsed
   bar.done();
   if (out) await saveSample(client, done, out);
   print(done, json);
+}
+
+async function download(client: FluxtuneClient, finetuneId: string, args: ParsedArgs, json: boolean): Promise<void> {
+  // Unchecked here: the server validates format and dtype, and its 422 names the field.
+  const format = flagString(args, 'format') as LoraFormat | undefined;
+  const dtype = flagString(args, 'dtype') as LoraDtype | undefined;
+  const { bytes, filename } = await client.downloadWeightsFile(finetuneId, { format, dtype });
+  // The server's name, never a path it could smuggle in; --out is the user's own choice.
+  const out = flagString(args, 'out') ?? basename(filename);
+  await writeFile(out, bytes);
+  if (json) print({ finetune_id: finetuneId, file: out, bytes: bytes.length }, true);
+  else process.stderr.write(`saved ${out} (${(bytes.length / 1024 / 1024).toFixed(1)} MB)\n`);
+}
+
+async function importLora(client: FluxtuneClient, args: ParsedArgs, json: boolean): Promise<void> {
+  const file = args.positionals[1];
+  const comment = flagString(args, 'comment') ?? flagString(args, 'finetune-comment') ?? args.positionals[2];
+  if (!file || !comment) throw new Error('usage: fluxtune import <file.safetensors> --comment NAME [--trigger-word TOK]');
+  const params: ImportParams = { finetune_comment: comment };
+  const trigger = flagString(args, 'trigger-word');
+  if (trigger) params.trigger_word = trigger;
+  const webhookUrl = flagString(args, 'webhook-url');
+  if (webhookUrl) params.webhook_url = webhookUrl;
+  const webhookSecret = flagString(args, 'webhook-secret');
+  if (webhookSecret) params.webhook_secret = webhookSecret;
+  const r = await client.importFinetune(file, params);
+  print(json ? r : `finetune_id: ${r.finetune_id}\nstatus:      ${r.status}\nlayout:      ${r.layout} (rank ${r.lora_rank}, ${r.modules} modules)`, json);
 }
 
 async function saveSample(client: FluxtuneClient, result: TaskResult, out: string): Promise<void> {

@@ -1,4 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
+import type { z } from 'zod';
+import type { finetuneImportResponse, finetuneImportSchema, finetuneWeightsQuerySchema } from '../api/finetune-schemas.ts';
 import { errorFor, FluxtuneTaskFailedError } from './errors.ts';
 import type {
   BaseEndpoint,
@@ -21,6 +23,15 @@ export interface FluxtuneClientOptions {
   apiKey?: string;
   fetch?: typeof fetch;
 }
+
+type WeightsQuery = z.input<typeof finetuneWeightsQuerySchema>;
+/** GET /v1/finetune_weights options: format defaults to comfyui (kohya-style keys), dtype to bf16. */
+export type WeightsOptions = Omit<WeightsQuery, 'finetune_id'>;
+export type LoraFormat = NonNullable<WeightsOptions['format']>;
+export type LoraDtype = NonNullable<WeightsOptions['dtype']>;
+/** POST /v1/finetune_import without file_data (the SDK reads and encodes the file). */
+export type ImportParams = Omit<z.input<typeof finetuneImportSchema>, 'file_data'>;
+export type FinetuneImportResponse = z.output<typeof finetuneImportResponse>;
 
 export interface WaitOptions {
   onProgress?(progress: number | null, result: TaskResult): void;
@@ -129,6 +140,37 @@ export class FluxtuneClient {
     }
   }
 
+  /** A Ready finetune's LoRA as a safetensors file, and the name the server gives it (`<comment>.<format>.safetensors`). */
+  async downloadWeightsFile(finetuneId: string, o: WeightsOptions = {}): Promise<{ bytes: Uint8Array; filename: string }> {
+    const url = new URL(`${this.baseUrl}/v1/finetune_weights`);
+    url.searchParams.set('finetune_id', finetuneId);
+    if (o.format) url.searchParams.set('format', o.format);
+    if (o.dtype) url.searchParams.set('dtype', o.dtype);
+    const res = await this.doFetch(url, { headers: { 'x-key': this.apiKey } });
+    if (!res.ok) {
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      throw errorFor(res.status, body);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { bytes, filename: attachmentName(res.headers.get('content-disposition')) ?? `${finetuneId}.${o.format ?? 'comfyui'}.safetensors` };
+  }
+
+  /** A Ready finetune's LoRA (safetensors bytes) in the layout and dtype asked for. */
+  async downloadWeights(finetuneId: string, o: WeightsOptions = {}): Promise<Uint8Array> {
+    return (await this.downloadWeightsFile(finetuneId, o)).bytes;
+  }
+
+  /** Makes a finetune of a LoRA file (a path, bytes, or base64 already); it is Ready at once. */
+  async importFinetune(file: string | Uint8Array | { base64: string }, params: ImportParams): Promise<FinetuneImportResponse> {
+    const file_data =
+      file instanceof Uint8Array ? Buffer.from(file).toString('base64') : typeof file === 'object' ? file.base64 : (await readFile(file)).toString('base64');
+    return this.request('POST', '/v1/finetune_import', { body: { ...params, file_data } });
+  }
+
   /** Downloads the image of a Ready generation (the signed URL needs no key). */
   async downloadSample(result: TaskResult): Promise<Uint8Array> {
     const url = result.result?.sample;
@@ -137,6 +179,21 @@ export class FluxtuneClient {
     if (!res.ok) throw errorFor(res.status, await res.text());
     return new Uint8Array(await res.arrayBuffer());
   }
+}
+
+/** The file name of a Content-Disposition header: `filename*` (RFC 5987) first, else `filename`; never a path. */
+function attachmentName(header: string | null): string | undefined {
+  if (!header) return undefined;
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  let name: string | undefined;
+  if (star) {
+    try {
+      name = decodeURIComponent(star[1]!.trim());
+    } catch {}
+  }
+  name ??= /filename\s*=\s*"([^"]*)"/i.exec(header)?.[1] ?? /filename\s*=\s*([^;\s]+)/i.exec(header)?.[1];
+  const base = name?.split(/[/\\]/).pop()?.trim();
+  return base && base !== '.' && base !== '..' ? base : undefined;
 }
 
 async function toBase64Zip(data: string | Uint8Array | { base64: string }): Promise<string> {
