@@ -51,7 +51,8 @@ export function defineRoute<const R extends RouteDef>(route: R): R {
 
 /** FastAPI's generate_unique_id: name + path with every non-word character as "_", then the method. */
 export function operationId(route: RouteDef): string {
-  return `${route.name}${route.path.replace(/:(\w+)/g, '{$1}')}`.replace(/\W/g, '_') + `_${route.method.toLowerCase()}`;
+  const unique = `${route.name}${route.path.replace(/:(\w+)/g, '{$1}')}`.replace(/\W/g, '_');
+  return `${unique}_${route.method.toLowerCase()}`;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;

@@ -2,62 +2,46 @@
 // before this module is reached; it lists them in its usage only.
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { flagBool, flagNumber, flagString, type ParsedArgs } from './cli-args.ts';
+import { assertKnownFlags, flagBool, flagNumber, flagString, nearest, type ParsedArgs, UsageError } from './cli-args.ts';
+import { COMMANDS, type CommandSpec, commandHelp, findCommand, GLOBAL_FLAGS, usage } from './cli-spec.ts';
 import { FluxtuneClient, type ImportParams, type LoraDtype, type LoraFormat } from './client.ts';
 import { FluxtuneApiError, FluxtuneValidationError } from './errors.ts';
 import { progressBar } from './progress-bar.ts';
 import type { FinetunedEndpoint, FinetuneInferenceParams, FinetuneParams, TaskResult } from './types.ts';
 
-const USAGE = `fluxtune <command> [options]
-
-Server:
-  serve [--port 8787] [--host 127.0.0.1] [--data-dir ./data] [--region us1] [--no-worker]
-  worker                                   claim jobs from a shared Postgres (DATABASE_URL)
-  keys create [--name N] | list | revoke <id|prefix>
-
-Client (BFL_API_KEY or --api-key; FLUXTUNE_URL or --url):
-  finetune <folder|zip> --comment NAME [--mode general|character|style|product] [--trigger-word TOK]
-           [--iterations 300] [--learning-rate X] [--no-captioning] [--priority speed|quality|high_res_only]
-           [--finetune-type full|lora] [--lora-rank 16|32] [--webhook-url U --webhook-secret S] [--wait]
-  status <id>                              get_result of a finetune or generation
-  list                                     your finetunes
-  details <finetune_id>
-  delete <finetune_id>
-  generate <finetune_id> --prompt "..." [--strength 1.2] [--endpoint flux-pro-1.1-ultra-finetuned]
-           [--seed N] [--width W --height H | --aspect-ratio 16:9] [--steps N] [--guidance G]
-           [--output-format jpeg|png] [--wait] [--out file]
-  result <id> [--out file]                 show a result; with --out, save the sample image
-  download <finetune_id> [--format comfyui|kohya|diffusers|bfl] [--dtype bf16|fp16|fp32] [--out file]
-                                           the LoRA as safetensors (default <comment>.<format>.safetensors)
-  import <file.safetensors> --comment NAME [--trigger-word TOK] [--webhook-url U --webhook-secret S]
-                                           a LoRA file (bfl, kohya/ComfyUI or diffusers keys) as a Ready finetune
-
-Seed-script names work too: request_finetuning, finetune_progress, finetune_list, finetune_details,
-finetune_delete, finetune_inference, get_inference. Add --json for machine-readable output.`;
-
-const ALIASES: Record<string, string> = {
-  request_finetuning: 'finetune',
-  finetune_progress: 'status',
-  finetune_list: 'list',
-  finetune_details: 'details',
-  finetune_delete: 'delete',
-  finetune_inference: 'generate',
-  get_inference: 'result',
-  get_result: 'result',
-};
-
-export async function clientMain(args: ParsedArgs): Promise<void> {
+/**
+ * The command a command line names, checked against its declaration (cli-spec.ts): an unknown
+ * command or option is a UsageError; `--help` answers with the command's own help. null = help shown.
+ */
+export function resolveCommand(args: ParsedArgs): CommandSpec | null {
   const raw = args.positionals[0];
-  if (!raw || args.flags.get('help') === true) {
-    console.log(USAGE);
-    return;
+  if (!raw) {
+    console.log(usage());
+    return null;
   }
-  const command = ALIASES[raw.replace(/-/g, '_')] ?? raw;
+  const spec = findCommand(raw);
+  if (!spec) {
+    const near = nearest(
+      raw,
+      COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]),
+    );
+    throw new UsageError(`unknown command '${raw}'${near ? `; did you mean '${near}'?` : ''} (fluxtune --help lists them)`);
+  }
+  if (args.flags.get('help') === true) {
+    console.log(commandHelp(spec));
+    return null;
+  }
+  assertKnownFlags(args, spec.name, [...spec.flags, ...GLOBAL_FLAGS]);
+  return spec;
+}
+
+export async function clientMain(args: ParsedArgs, spec: CommandSpec): Promise<void> {
+  const command = spec.name;
   const json = args.flags.get('json') === true;
   const client = new FluxtuneClient({ baseUrl: flagString(args, 'url'), apiKey: flagString(args, 'api-key') });
   const id = args.positionals[1];
   const needId = () => {
-    if (!id) throw new Error(`usage: fluxtune ${command} <id>`);
+    if (!id) throw new UsageError(`usage: fluxtune ${command} ${spec.args}`);
     return id;
   };
   switch (command) {
@@ -71,7 +55,7 @@ export async function clientMain(args: ParsedArgs): Promise<void> {
       return print(r, json);
     }
     case 'list':
-      return print(json ? { finetunes: await client.listFinetunes() } : (await client.listFinetunes()).join('\n'), json);
+      return json ? print({ finetunes: await client.listFinetunes() }, true) : printFinetuneTable(client);
     case 'details':
       return print(await client.finetuneDetails(needId()), json);
     case 'delete':
@@ -83,15 +67,37 @@ export async function clientMain(args: ParsedArgs): Promise<void> {
     case 'import':
       return importLora(client, args, json);
     default:
-      throw new Error(`unknown command ${raw}\n\n${USAGE}`);
+      throw new UsageError(`'${command}' is a server command: run it as \`fluxtune ${command}\``);
   }
+}
+
+/** One line per finetune, newest first: what a person needs to pick one. */
+async function printFinetuneTable(client: FluxtuneClient): Promise<void> {
+  const ids = await client.listFinetunes();
+  if (ids.length === 0) {
+    console.log('no finetunes yet: fluxtune finetune <folder> --comment NAME');
+    return;
+  }
+  console.log(`${'finetune_id'.padEnd(36)}  ${'status'.padEnd(8)}  ${'created'.padEnd(16)}  ${'trigger'.padEnd(10)}  comment`);
+  for (const id of ids) {
+    const d = await client.finetuneDetails(id);
+    const created = d.timestamp.slice(0, 16).replace('T', ' ');
+    const status = d.status === 'Pending' ? `${Math.round((d.progress ?? 0) * 100)}%` : d.status;
+    console.log(`${id}  ${status.padEnd(8)}  ${created.padEnd(16)}  ${d.trigger_word.padEnd(10)}  ${d.finetune_comment}`);
+  }
+}
+
+/** What a task is doing, from what get_result says (it has no phase field). */
+function phase(r: TaskResult, running: string): string {
+  if (r.status !== 'Pending') return r.status;
+  return (r.progress ?? 0) > 0 ? running : 'queued';
 }
 
 async function finetune(client: FluxtuneClient, args: ParsedArgs, json: boolean): Promise<void> {
   const source = args.positionals[1];
   // Seed form: request_finetuning <zip> <finetune_comment>
   const comment = flagString(args, 'comment') ?? flagString(args, 'finetune-comment') ?? args.positionals[2];
-  if (!source || !comment) throw new Error('usage: fluxtune finetune <folder|zip> --comment NAME [options]');
+  if (!source || !comment) throw new UsageError('usage: fluxtune finetune <folder|zip> --comment NAME [options] (fluxtune finetune --help)');
   const params: FinetuneParams = { finetune_comment: comment };
   const mode = flagString(args, 'mode');
   if (mode) params.mode = mode as FinetuneParams['mode'];
@@ -119,7 +125,7 @@ async function finetune(client: FluxtuneClient, args: ParsedArgs, json: boolean)
   if (!json) process.stderr.write(`finetune ${submitted.finetune_id} submitted\n`);
   const bar = progressBar('training');
   try {
-    const done = await client.waitFor(submitted.finetune_id, { onProgress: (p, r) => bar.update(p, r.status), intervalMs: 1000 });
+    const done = await client.waitFor(submitted.finetune_id, { onProgress: (p, r) => bar.update(p, phase(r, 'training')), intervalMs: 1000 });
     bar.done();
     print(json ? done : `id:       ${done.id}\nstatus:   ${done.status}\nresult:   ${JSON.stringify(done.result)}`, json);
   } catch (err) {
@@ -157,9 +163,10 @@ async function generate(client: FluxtuneClient, finetuneId: string, args: Parsed
 
   const submitted = await client.finetuneInference(finetuneId, params as FinetuneInferenceParams<FinetunedEndpoint>);
   const out = flagString(args, 'out');
-  if (!args.flags.get('wait') && !out) return print(json ? submitted : `finetune_id: ${submitted.id}`, json);
+  if (!args.flags.get('wait') && !out)
+    return print(json ? submitted : `id:          ${submitted.id}\n(fluxtune result ${submitted.id} --out image.jpg when it is ready)`, json);
   const bar = progressBar('generating');
-  const done = await client.waitFor(submitted.id, { onProgress: (p, r) => bar.update(p, r.status), intervalMs: 300 });
+  const done = await client.waitFor(submitted.id, { onProgress: (p, r) => bar.update(p, phase(r, 'sampling')), intervalMs: 300 });
   bar.done();
   if (out) await saveSample(client, done, out);
   print(done, json);
@@ -180,7 +187,7 @@ async function download(client: FluxtuneClient, finetuneId: string, args: Parsed
 async function importLora(client: FluxtuneClient, args: ParsedArgs, json: boolean): Promise<void> {
   const file = args.positionals[1];
   const comment = flagString(args, 'comment') ?? flagString(args, 'finetune-comment') ?? args.positionals[2];
-  if (!file || !comment) throw new Error('usage: fluxtune import <file.safetensors> --comment NAME [--trigger-word TOK]');
+  if (!file || !comment) throw new UsageError('usage: fluxtune import <file.safetensors> --comment NAME [--trigger-word TOK]');
   const params: ImportParams = { finetune_comment: comment };
   const trigger = flagString(args, 'trigger-word');
   if (trigger) params.trigger_word = trigger;
@@ -216,8 +223,13 @@ function print(value: unknown, json: boolean): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
-/** A failed command as one readable message on stderr, a 422 as one line per field. */
+/** A failed command as one readable message on stderr, a 422 as one line per field; exit 2 for usage errors, else 1. */
 export function reportCliError(err: unknown): void {
+  if (err instanceof UsageError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   if (err instanceof FluxtuneValidationError) {
     process.stderr.write(`error: invalid request\n${err.issues.map((i) => `  ${i.loc.join('.')}: ${i.msg}`).join('\n')}\n`);
   } else if (err instanceof FluxtuneApiError) {

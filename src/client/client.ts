@@ -1,16 +1,19 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import type { finetuneImportResponse, finetuneImportSchema, finetuneWeightsQuerySchema } from '../api/finetune-schemas.ts';
-import { errorFor, FluxtuneTaskFailedError } from './errors.ts';
+import { errorFor, FluxtuneConnectionError, FluxtuneTaskFailedError } from './errors.ts';
 import type {
   BaseEndpoint,
   DeleteResponse,
   FinetuneDetails,
   FinetunedEndpoint,
   FinetuneInferenceParams,
+  FinetuneOutput,
   FinetuneParams,
   FinetuneSubmitResponse,
+  GenerationOutput,
   InferenceRequest,
+  ReadyTask,
   SubmitResponse,
   TaskResult,
 } from './types.ts';
@@ -51,7 +54,16 @@ export class FluxtuneClient {
     const key = o.apiKey ?? process.env.BFL_API_KEY ?? process.env.FLUXTUNE_API_KEY;
     if (!key) throw new Error('Provide your API key via the apiKey option or an environment variable BFL_API_KEY');
     this.apiKey = key;
-    this.doFetch = o.fetch ?? fetch;
+    const base = o.fetch ?? fetch;
+    // A refused connection says where it looked and how to start a server, instead of "fetch failed".
+    this.doFetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      try {
+        return await base(input, init);
+      } catch (err) {
+        if (init?.signal?.aborted) throw err;
+        throw new FluxtuneConnectionError(this.baseUrl, err);
+      }
+    }) as typeof fetch;
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, opts: { query?: Record<string, string>; body?: unknown } = {}): Promise<T> {
@@ -82,6 +94,7 @@ export class FluxtuneClient {
 
   /** get_result for any task id. (seed: finetune_progress / get_inference) */
   getResult(id: string): Promise<TaskResult> {
+    // The wire schema types result loosely (any object); this client narrows it by status.
     return this.request('GET', '/v1/get_result', { query: { id } });
   }
 
@@ -124,15 +137,18 @@ export class FluxtuneClient {
     return this.request('POST', `/v1/${endpoint}`, { body: params });
   }
 
-  /** Polls until the task is no longer Pending. Resolves with the Ready result; rejects with FluxtuneTaskFailedError otherwise. */
-  async waitFor(id: string, o: WaitOptions = {}): Promise<TaskResult> {
+  /**
+   * Polls until the task is no longer Pending. Resolves with the Ready result (say which kind:
+   * `waitFor<GenerationOutput>(id)` gives `result.sample` as a string); rejects with FluxtuneTaskFailedError otherwise.
+   */
+  async waitFor<R extends GenerationOutput | FinetuneOutput = GenerationOutput | FinetuneOutput>(id: string, o: WaitOptions = {}): Promise<ReadyTask<R>> {
     const deadline = o.timeoutMs ? Date.now() + o.timeoutMs : Infinity;
     let interval = o.intervalMs ?? 500;
     for (;;) {
       o.signal?.throwIfAborted();
       const r = await this.getResult(id);
       o.onProgress?.(r.progress ?? null, r);
-      if (r.status === 'Ready') return r;
+      if (r.status === 'Ready') return r as ReadyTask<R>;
       if (r.status !== 'Pending') throw new FluxtuneTaskFailedError(r);
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${id} (last status ${r.status})`);
       await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), o.signal);
@@ -173,7 +189,7 @@ export class FluxtuneClient {
 
   /** Downloads the image of a Ready generation (the signed URL needs no key). */
   async downloadSample(result: TaskResult): Promise<Uint8Array> {
-    const url = result.result?.sample;
+    const url = result.status === 'Ready' && 'sample' in result.result ? result.result.sample : undefined;
     if (typeof url !== 'string') throw new Error(`task ${result.id} has no sample`);
     const res = await this.doFetch(url);
     if (!res.ok) throw errorFor(res.status, await res.text());

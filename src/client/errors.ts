@@ -68,3 +68,18 @@ export class FluxtuneTaskFailedError extends Error {
     this.name = 'FluxtuneTaskFailedError';
   }
 }
+
+/** The server could not be reached at all: says where it looked and how to start one. */
+export class FluxtuneConnectionError extends Error {
+  constructor(
+    readonly baseUrl: string,
+    cause: unknown,
+  ) {
+    const inner = (cause as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } })?.cause;
+    const code = inner?.code ?? inner?.errors?.[0]?.code ?? inner?.message ?? (cause as Error)?.message;
+    super(
+      `cannot reach a fluxtune server at ${baseUrl} (${code}). Start one with \`npx fluxtune serve\` (or \`npm start\`), or point FLUXTUNE_URL / --url at yours.`,
+    );
+    this.name = 'FluxtuneConnectionError';
+  }
+}

@@ -16,7 +16,30 @@ export type FinetuneParams = Omit<FinetuneInputs, 'file_data' | 'mode'> & { mode
 
 export type SubmitResponse = z.output<typeof submitResponse>;
 export type FinetuneSubmitResponse = z.output<typeof finetuneSubmitResponse>;
-export type TaskResult = z.output<typeof resultResponse>;
+/** A Ready generation's result: `sample` is the signed image URL (10 minutes). */
+export interface GenerationOutput {
+  sample: string;
+  prompt: string;
+  seed: number;
+  start_time: number;
+  end_time: number;
+  duration: number;
+  details?: Record<string, unknown>;
+}
+
+/** A Ready finetune's result. */
+export interface FinetuneOutput {
+  finetune_id: string;
+}
+
+type TaskFields = Omit<z.output<typeof resultResponse>, 'status' | 'result'>;
+
+/** get_result, discriminated on status: only a Ready task has a result. */
+export type TaskResult<R = GenerationOutput | FinetuneOutput> =
+  | (TaskFields & { status: 'Ready'; result: R })
+  | (TaskFields & { status: Exclude<TaskStatus, 'Ready'>; result?: null });
+
+export type ReadyTask<R = GenerationOutput | FinetuneOutput> = Extract<TaskResult<R>, { status: 'Ready' }>;
 export type FinetuneDetails = z.output<typeof finetuneDetails>;
 export type DeleteResponse = z.output<typeof deleteFinetuneResponse>;
 
