@@ -23,7 +23,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** base64 file_data → validated, decoded, captions paired. Throws DatasetRejection; performs no writes. */
 export async function ingestZip(fileData: string, limits: DatasetLimits = DEFAULT_DATASET_LIMITS): Promise<IngestedDataset> {
-  const zip = decodeBase64Zip(fileData, limits.maxZipBytes);
+  return ingestZipBytes(decodeBase64Zip(fileData, limits.maxZipBytes), limits);
+}
+
+/** The ZIP's bytes (already base64-decoded) → validated, decoded, captions paired. */
+export async function ingestZipBytes(zip: Buffer, limits: DatasetLimits = DEFAULT_DATASET_LIMITS): Promise<IngestedDataset> {
   const members = await readZipMembers(zip, limits);
   const captions = pairCaptions(members);
   const imageMembers = members.filter((m) => m.kind === 'image').sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
