@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FinetuneRequest } from '../../../api/finetune-schemas.ts';
 import { deleteFinetuneRoute, finetuneDetailsRoute, finetuneRoute, myFinetunesRoute } from '../../../api/routes.ts';
-import { DatasetRejection } from '../../../dataset/dataset-rejection.ts';
-import { type IngestedDataset, ingestZip } from '../../../dataset/ingest-zip.ts';
 import { datasetImageKey, finetunePrefix } from '../../blob-keys.ts';
 import { type DatasetImageRef, deleteFinetuneRows, insertFinetune, listFinetuneIds } from '../../tasks/finetune-store.ts';
 import type { TaskStatus } from '../../tasks/task-store.ts';
 import { type BoundRoute, implement } from '../bind-routes.ts';
 import { assertBelowTaskLimit, assertPublicWebhook, ownFinetune } from '../guards.ts';
-import { fieldError, truncatedInput } from '../http-errors.ts';
+import { fieldError } from '../http-errors.ts';
 import type { ServiceContext } from '../service-context.ts';
 import { submitTask } from '../submit-task.ts';
+import { takeIngestedUpload } from '../upload-parser.ts';
 
 export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
   return [
@@ -18,14 +17,12 @@ export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
       assertPublicWebhook(ctx, body.webhook_url);
       await assertBelowTaskLimit(ctx, request.keyId);
 
-      // The whole ZIP is validated and decoded before anything is written: a rejected upload leaves no trace.
-      let dataset: IngestedDataset;
-      try {
-        dataset = await ingestZip(body.file_data, ctx.datasetLimits);
-      } catch (err) {
-        if (!(err instanceof DatasetRejection)) throw err;
-        throw fieldError('body', 'file_data', err.message, truncatedInput(body.file_data));
-      }
+      // The whole ZIP was validated and decoded (by an upload thread, while the body arrived) before
+      // anything is written: a rejected upload leaves no trace.
+      const upload = takeIngestedUpload(request);
+      if (!upload) throw new Error('POST /v1/finetune reached its handler without an ingested upload (is uploadBodyParser its parser?)');
+      if ('rejection' in upload) throw fieldError('body', 'file_data', upload.rejection, body.file_data);
+      const dataset = upload;
 
       const id = randomUUID();
       const refs: DatasetImageRef[] = dataset.images.map((img, i) => ({
