@@ -1,34 +1,51 @@
 import { setTaskProgress } from '../tasks/task-store.ts';
 import type { JobContext } from './job-context.ts';
 
-const PROGRESS_WRITE_INTERVAL_MS = 250;
+/**
+ * Embedded PGlite runs every statement on the HTTP thread (an UPDATE is 3–15 ms of it on a busy 2-core
+ * box, measured by bench:api's probe), so progress is written once a second, not four times: polls
+ * see it at most a second late, and a finetune takes minutes.
+ */
+const PROGRESS_WRITE_INTERVAL_MS = 1000;
 
 /**
- * Trainers and samplers report often; the database hears at most every 250 ms, in order, never
- * blocking the model. Progress stays below 1 until finishTask marks the task Ready.
+ * Trainers and samplers report often; the database hears at most once per interval (and only a
+ * changed value), in order, never blocking the model. Progress stays below 1 until finishTask marks
+ * the task Ready.
  */
 export function throttledProgressWriter(ctx: JobContext) {
   let last = 0;
+  let written: number | null = null;
   let pending: number | null = null;
   let chain: Promise<void> = Promise.resolve();
   const write = (p: number) => {
+    if (p === written) return;
+    written = p;
     chain = chain.then(() => setTaskProgress(ctx.db, ctx.job.id, p)).catch(() => {});
+  };
+  let trailing: NodeJS.Timeout | null = null;
+  const writePending = () => {
+    trailing = null;
+    if (pending === null) return;
+    last = Date.now();
+    write(pending);
+    pending = null;
   };
   return {
     report(p: number) {
-      const clamped = Math.max(0, Math.min(0.999, p));
-      const now = Date.now();
-      if (now - last >= PROGRESS_WRITE_INTERVAL_MS) {
-        last = now;
-        pending = null;
-        write(clamped);
-      } else {
-        pending = clamped;
+      pending = Math.max(0, Math.min(0.999, p));
+      if (Date.now() - last >= PROGRESS_WRITE_INTERVAL_MS) {
+        if (trailing) clearTimeout(trailing);
+        writePending();
+      } else if (!trailing) {
+        // The last report of a burst is written when the interval is up, even if no other follows.
+        trailing = setTimeout(writePending, last + PROGRESS_WRITE_INTERVAL_MS - Date.now());
+        trailing.unref();
       }
     },
     async flush() {
-      if (pending !== null) write(pending);
-      pending = null;
+      if (trailing) clearTimeout(trailing);
+      writePending();
       await chain;
     },
   };
