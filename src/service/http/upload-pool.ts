@@ -158,9 +158,9 @@ export class UploadPool {
 
   /**
    * A token bucket shared by all uploads. Reading a socket costs this thread about 1 ms per MB (the
-   * kernel's copies and TCP work, Node's buffers): at loopback speed four uploads would hold it for tens
-   * of ms per loop turn. At the default 128 MB/s (a 1 Gbit/s link's worth) they take an eighth of it,
-   * in slices of at most a MB.
+   * kernel's copies and TCP work, Node's buffers): at loopback speed four uploads held it for tens of
+   * ms per loop turn. At the default 64 MB/s they take a small share of it, a few hundred KB at a time:
+   * an upload that overdraws the bucket waits until a quarter of it is back (fewer, longer pauses).
    */
   private spend(bytes: number): number {
     const rate = this.o.bytesPerSecond;
@@ -169,7 +169,7 @@ export class UploadPool {
     this.tokens = Math.min(BURST_BYTES, this.tokens + ((now - this.refilled) * rate) / 1000);
     this.refilled = now;
     this.tokens -= bytes;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / rate) * 1000);
+    return this.tokens >= 0 ? 0 : Math.ceil(((BURST_BYTES / 4 - this.tokens) / rate) * 1000);
   }
 
   private acquire(keyId: string): () => void {
