@@ -44,8 +44,8 @@ function post(url: string, key: string, body: Buffer): Promise<Answer> {
 }
 
 /** An upload that sends its headers and a first slice, then waits: it holds a slot until destroyed. */
-function hangingUpload(url: string, key: string): { answer: Promise<Answer>; destroy(): void } {
-  const req = http.request(url, { method: 'POST', headers: { 'x-key': key, 'content-type': 'application/json', 'content-length': 50_000_000 } });
+function hangingUpload(url: string, key: string, length = 50_000_000): { answer: Promise<Answer>; destroy(): void } {
+  const req = http.request(url, { method: 'POST', headers: { 'x-key': key, 'content-type': 'application/json', 'content-length': length } });
   const answer = new Promise<Answer>((resolve, reject) => {
     req.on('response', (res) => {
       let text = '';
@@ -177,6 +177,25 @@ describe('large uploads', () => {
     r = await post(url, KEY_A, Buffer.from(JSON.stringify({ file_data: 'QUJD', mode: 'general', finetune_comment: 'x'.repeat(2 * 1024 * 1024) })));
     assert.equal(r.status, 413);
     assert.match(r.body.detail, /other than file_data/);
+    // A body of unknown length (chunked) is gathered in blocks and joined by the ingest thread.
+    const small = jsonBody({ finetune_comment: 'chunked', mode: 'general' }, await buildZip([{ name: 'a.png', data: await solidPng(8, 8) }]));
+    const chunked = await fetch(url, {
+      method: 'POST',
+      headers: { 'x-key': KEY_A, 'content-type': 'application/json' },
+      body: new ReadableStream({
+        start(c) {
+          for (let at = 0; at < small.length; at += 100) c.enqueue(small.subarray(at, at + 100));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 200, await chunked.clone().text());
+    // A declared length over the limit is refused before a byte is read.
+    const tooLong = hangingUpload(url, KEY_A, 500 * 1024 * 1024);
+    const refused = await tooLong.answer;
+    tooLong.destroy();
+    assert.equal(refused.status, 413);
     // A string of the wrong kind still gets zod's answer, and the echo of file_data is cut.
     r = await post(url, KEY_A, Buffer.from(JSON.stringify({ file_data: 'Q'.repeat(5000), mode: 'general', finetune_comment: 7 })));
     assert.equal(r.status, 422);
