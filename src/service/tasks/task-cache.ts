@@ -1,6 +1,13 @@
 import type { Queryable } from '../storage/db.ts';
 import { findTask, type TaskRow } from './task-store.ts';
 
+/**
+ * A polled row is refreshed once it has lived this share of its TTL: late enough that steady polling
+ * costs about one query per TTL (as misses did, without the duplicates of a burst), early enough that
+ * the query (a few ms) is back before the row expires.
+ */
+const REFRESH_AT = 0.9;
+
 interface Cached {
   row: TaskRow;
   /** When the query that read it started: the row is at most `now - at` stale. */
@@ -20,8 +27,8 @@ interface Load {
  *
  * Embedded PGlite runs each statement synchronously on this thread (2–15 ms a query on a busy 2-core
  * box), so how often the database is asked matters as much as how fast: concurrent lookups of one id
- * share one query, and a row polled in the last quarter of its life is refreshed in the background
- * while it is still served (never older than ttlMs), so steady polling does not wait for the database.
+ * share one query, and a row polled near the end of its life is refreshed in the background while it
+ * is still served (never older than ttlMs), so steady polling does not wait for the database.
  */
 export class TaskCache {
   private readonly rows = new Map<string, Cached>();
@@ -36,7 +43,7 @@ export class TaskCache {
     const now = Date.now();
     const hit = this.rows.get(id);
     if (hit && now - hit.at < this.ttlMs) {
-      if (now - hit.at >= (this.ttlMs * 3) / 4) this.refresh(id, hit.row.key_id, hit.row.region);
+      if (now - hit.at >= this.ttlMs * REFRESH_AT) this.refresh(id, hit.row.key_id, hit.row.region);
       return hit.row.key_id === keyId && hit.row.region === region ? hit.row : null;
     }
     return this.load(id, keyId, region);
