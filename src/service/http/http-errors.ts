@@ -19,6 +19,3 @@ export const fieldError = (where: Location, field: string, msg: string, input: u
 
 export const NOT_AUTHENTICATED = 'Not authenticated - Invalid Authentication';
 export const FINETUNE_NOT_FOUND = 'Finetune not found or access denied';
-
-/** @deprecated fieldError echoes through echoInput already; kept until the upload handler stops passing it. */
-export const truncatedInput = (value: unknown): unknown => value;

@@ -32,7 +32,7 @@ export type SplitBody =
    */
   | { kind: 'parsed'; value: unknown; big: BigString | null };
 
-/** Echoes of the huge field are cut to this many characters and "…" (http-errors' truncatedInput). */
+/** Echoes of the huge field are cut to this many characters and "…" (as pydantic-errors' echoInput cuts every echo). */
 export const ECHO_CHARS = 80;
 
 /** The scanner met something it does not handle itself (a syntax error, an oversized field): JSON.parse decides. */

@@ -5,6 +5,7 @@ import { DatasetRejection } from '../../dataset/dataset-rejection.ts';
 import { type IngestedImage, ingestZipBytes } from '../../dataset/ingest-zip.ts';
 import type { DatasetLimits } from '../../dataset/limits.ts';
 import { BodyFieldsTooLarge, JsonSyntaxError, splitJsonBody } from './json-body.ts';
+import { deeperThan, MAX_JSON_DEPTH } from './json-depth.ts';
 
 /** The field that carries the ZIP. */
 export const UPLOAD_FIELD = 'file_data';
@@ -43,19 +44,4 @@ export async function ingestUpload(body: Buffer, limits: DatasetLimits, maxField
     if (err instanceof DatasetRejection) return { kind: 'parsed', body: split.value, rejection: err.message };
     throw err;
   }
-}
-
-/** zod-validator.ts's limit on nesting. */
-const MAX_JSON_DEPTH = 32;
-
-/** Iterative, so measuring the depth cannot itself overflow the stack. */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-  }
-  return false;
 }

@@ -1,19 +1,14 @@
 // The upload receiver (UploadPool): gathers the chunks of every upload in flight into memory of the
 // body's size, then hands each finished body (transferred) to the ingest thread the pool names. It does
 // nothing else, so it keeps up with the socket and the HTTP thread's copies never pile up.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThreadsPriority } from '../thread-priority.ts';
 import type { IngestTask, ToReceiver, UploadChunk } from './upload-thread-protocol.ts';
 
 const port = parentPort!;
 const { nice } = workerData as { nice?: number };
-if (nice) {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
-  } catch {}
-}
+// Parses and decodes at a lower priority than the HTTP thread: on a busy machine, polls win the CPU.
+lowerThisThreadsPriority(nice);
 
 /** Bodies of unknown length (chunked) are gathered in blocks of this size; the ingest thread joins them. */
 const BLOCK = 4 << 20;

@@ -1,22 +1,15 @@
 // An ingest thread (UploadPool): ingests POST /v1/finetune bodies off the HTTP thread, one at a time.
 // Bodies come from the receiver thread on the port the pool hands over first; outcomes go to the HTTP thread.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { lowerThisThreadsPriority } from '../thread-priority.ts';
 import { ingestUpload } from './upload-ingest.ts';
 import type { FromIngestThread, IngestTask } from './upload-thread-protocol.ts';
 
 const port = parentPort!;
 const { nice } = workerData as { nice?: number };
 
-// Linux keeps a nice value per thread: this one parses and decodes at a lower priority than the HTTP
-// thread, so on a busy machine polls win the CPU (as the model thread does; see backend-thread.ts).
-if (nice) {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
-  } catch {}
-}
+// Parses and decodes at a lower priority than the HTTP thread: on a busy machine, polls win the CPU.
+lowerThisThreadsPriority(nice);
 
 port.once('message', ({ inbox }: { inbox: MessagePort }) => {
   inbox.on('message', (task: IngestTask) => {

@@ -1,32 +1,15 @@
 // The model's thread: loads the backend named in workerData and serves ThreadedBackend's calls.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GenerateRequest, ModelBackend, RgbImage, TrainCheckpoint, TrainRequest } from '../../model/backend.ts';
+import { lowerThisThreadsPriority } from '../thread-priority.ts';
 import type { FromThread, ToThread } from './backend-thread-protocol.ts';
 
 const port = parentPort!;
 const { module, exportName, loaderArg, nice } = workerData as { module: string; exportName: string; loaderArg?: unknown; nice?: number };
 
-/**
- * Linux keeps a nice value per thread, and threads inherit their creator's: lowering this thread's
- * before the model loads also lowers the compute threads ONNX Runtime starts from it, so training
- * yields the CPU to the HTTP thread (and the API stays fast) without slowing down on an idle core.
- * Elsewhere there is no per-thread priority to set, and this is skipped.
- */
-function lowerThreadPriority(value: number): void {
-  let tid: number;
-  try {
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  } catch {
-    return;
-  }
-  try {
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, value);
-  } catch {}
-}
-if (nice) lowerThreadPriority(nice);
+// Before the model loads, so ONNX Runtime's compute threads inherit the lower priority.
+lowerThisThreadsPriority(nice);
 const aborts = new Map<number, AbortController>();
 const acks = new Map<number, { resolve(): void; reject(e: Error): void }>();
 let nextAck = 1;
