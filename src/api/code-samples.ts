@@ -11,7 +11,8 @@ const BASE = 'http://127.0.0.1:8787';
 function curl(route: RouteDef): string {
   const ex = route.examples;
   const path = route.path.replace(/:(\w+)/g, '<$1>');
-  const query = ex?.query ? `?${new URLSearchParams(ex.query).toString()}` : '';
+  // Placeholders such as <finetune_id> are left readable: the reader replaces them before running it.
+  const query = ex?.query ? `?${Object.entries(ex.query).map(([k, v]) => `${k}=${v}`).join('&')}` : '';
   const lines = [`curl -X ${route.method} "${BASE}${path}${query}"`];
   if (route.auth === 'x-key') lines.push(`  -H "x-key: $BFL_API_KEY"`);
   if (route.body) {
