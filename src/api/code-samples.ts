@@ -12,7 +12,11 @@ function curl(route: RouteDef): string {
   const ex = route.examples;
   const path = route.path.replace(/:(\w+)/g, '<$1>');
   // Placeholders such as <finetune_id> are left readable: the reader replaces them before running it.
-  const query = ex?.query ? `?${Object.entries(ex.query).map(([k, v]) => `${k}=${v}`).join('&')}` : '';
+  const query = ex?.query
+    ? `?${Object.entries(ex.query)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('&')}`
+    : '';
   const lines = [`curl -X ${route.method} "${BASE}${path}${query}"`];
   if (route.auth === 'x-key') lines.push(`  -H "x-key: $BFL_API_KEY"`);
   if (route.body) {
