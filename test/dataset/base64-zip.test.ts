@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeBase64InPlace } from '../../src/dataset/base64-zip.ts';
 import { DatasetRejection } from '../../src/dataset/dataset-rejection.ts';
+import { Rng } from '../../src/engine/rng.ts';
 
 const MAX = 100 * 1024 * 1024;
 
@@ -44,15 +45,11 @@ function jsonContents(s: string, rnd: () => number): string {
   return out;
 }
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+/** Uniform [0, 1) numbers from the project's seeded generator. */
+const rng = (seed: number) => {
+  const r = new Rng(seed);
+  return () => r.uniform();
+};
 
 const PIECES = [
   ...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_'.split(''),

@@ -2,19 +2,16 @@
 // exactly what JSON.parse does (with JSON.parse's message), and give the same values.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Rng } from '../../src/engine/rng.ts';
 import { BodyFieldsTooLarge, ECHO_CHARS, JsonSyntaxError, splitJsonBody } from '../../src/service/http/json-body.ts';
 
 const MAX = 1024 * 1024;
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+/** Uniform [0, 1) numbers from the project's seeded generator. */
+const rng = (seed: number) => {
+  const r = new Rng(seed);
+  return () => r.uniform();
+};
 
 const echo = (s: string) => (s.length > ECHO_CHARS ? `${s.slice(0, ECHO_CHARS)}…` : s);
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FinetuneImportRequest } from '../../../api/finetune-schemas.ts';
 import { finetuneImportRoute, finetuneWeightsRoute } from '../../../api/routes.ts';
+import { decodeBase64InPlace } from '../../../dataset/base64-zip.ts';
+import { DatasetRejection } from '../../../dataset/dataset-rejection.ts';
 import { exportFinetuneLora, type FinetuneLoraInfo, type ImportedLora, InvalidLoraFile, importFinetuneLora } from '../../../model/backend.ts';
 import { finetunePrefix, loraKey } from '../../blob-keys.ts';
 import type { FinetuneWithStatus } from '../../tasks/finetune-store.ts';
@@ -101,15 +103,15 @@ function importInputRecord(body: FinetuneImportRequest, imported: ImportedLora, 
   return { ...rest, trigger_word: triggerWord, imported: { layout: imported.layout, lora_rank: imported.rank, modules: imported.modules } };
 }
 
-/** file_data → bytes: a `data:…;base64,` prefix and whitespace tolerated, anything else outside base64 refused. */
+/** file_data → bytes, by the same rules as a finetune's ZIP (a `data:` prefix and line breaks tolerated). */
 function decodeFileData(fileData: string): Uint8Array {
-  const clean = fileData
-    .trim()
-    .replace(/^data:[^,]*?,/, '')
-    .replace(/\s+/g, '');
-  if (!clean) throw new InvalidLoraFile('file_data is empty');
-  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean)) throw new InvalidLoraFile('file_data is not valid base64');
-  return new Uint8Array(Buffer.from(clean, 'base64'));
+  try {
+    // No cap of its own: the body limit already bounds it.
+    return new Uint8Array(decodeBase64InPlace(Buffer.from(fileData, 'utf8'), Number.MAX_SAFE_INTEGER, 'text'));
+  } catch (err) {
+    if (err instanceof DatasetRejection) throw new InvalidLoraFile(err.message);
+    throw err;
+  }
 }
 
 /** `<finetune_comment>.<format>.safetensors`, the comment made a safe file name (the id when nothing of it is left). */
