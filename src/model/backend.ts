@@ -70,11 +70,31 @@ export interface GenerateRequest {
   lora?: { bytes: Uint8Array; strength: number; cacheKey?: string };
   /** img2img: init image and strength in [0, 1] (1 = ignore the image). */
   imagePrompt?: { image: RgbImage; strength: number };
+  /** The structure a canny, depth or fill request imposes; its image is at the output size (width × height). */
+  control?: StructuralControl;
   signal?: AbortSignal;
   onProgress?(progress: number): void;
 }
 
+/**
+ * BFL's FLUX.1 Canny / Depth / Fill conditioning. Canny and depth take a photo and derive the
+ * edge or depth map from it, unless `preprocessed` says the image already is that map (BFL's
+ * `preprocessed_image`). Fill repaints where the mask is white and keeps the rest.
+ */
+export type StructuralControl =
+  | { kind: 'canny'; image: RgbImage; preprocessed: boolean; lowThreshold: number; highThreshold: number }
+  | { kind: 'depth'; image: RgbImage; preprocessed: boolean }
+  | {
+      kind: 'fill';
+      image: RgbImage;
+      /** width·height bytes of the image: 255 = repaint, 0 = keep, values between blend. */
+      mask: Uint8Array;
+    };
+
+export type StructuralKind = StructuralControl['kind'];
+
 export interface GenerateResult {
+  /** At the native resolution, or (fill) already at the requested size with the kept pixels untouched. */
   image: RgbImage;
   /** The model's native resolution used before any resize to the requested size. */
   nativeWidth: number;

@@ -119,6 +119,7 @@ export class FluxMiniBackend implements ModelBackend {
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
+    if (req.control) throw new InvalidModelInput(`${req.control.kind} conditioning is not available in this build yet`);
     const grid = this.gridFor(req.width, req.height);
     const image = await this.sampleImage(req, grid);
     return { image, nativeWidth: image.width, nativeHeight: image.height };
