@@ -93,7 +93,7 @@ export class FluxMiniBackend implements ModelBackend {
   async sampleImage(req: GenerateRequest, grid: TokenGrid, lora?: Lora): Promise<RgbImage> {
     const runner = await this.runnerFor(grid);
     const tokens = grid.rows * grid.cols;
-    const channels = this.config.flux.in_channels;
+    const channels = this.config.flux.out_channels;
     const cond = await this.text.encode(req.prompt);
     const uncond = await this.text.encode('');
     const applied = lora ?? (req.lora ? this.lora(req.lora.bytes, req.lora.cacheKey) : undefined);

@@ -22,12 +22,18 @@ export function parsePrediction(p: unknown): Prediction {
   throw new Error(`prediction must be {"type":"velocity"} or {"type":"x0","min_t":0<t<1}, got ${JSON.stringify(p)}`);
 }
 
-/** The velocity the graph outputs, given the network's raw output `out` for noisy tokens `img` at `timesteps` [B]. */
+/**
+ * The velocity the graph outputs, given the network's raw output `out` for the model input `img` at
+ * `timesteps` [B]. A conditioned model's input carries the condition after the noisy latents on the
+ * channel axis (canny, depth, fill: `cat((img, img_cond), -1)`); only the first `out_channels` are x_t.
+ */
 export function velocityOutput(prediction: Prediction, out: Value, img: Value, timesteps: Value): Value {
   if (prediction.type === 'velocity') return out;
   const [B] = timesteps.shape;
+  const latent = out.shape[2]!;
+  const xt = img.shape[2] === latent ? img : F.slice(img, 2, 0, latent);
   const t = F.reshape(F.maximum(timesteps, prediction.min_t), [B!, 1, 1]);
-  return F.div(F.sub(img, out), t);
+  return F.div(F.sub(xt, out), t);
 }
 
 /** The same map on plain arrays (tests, and callers holding a raw x̂0). */

@@ -21,8 +21,14 @@ export interface SampleRequest extends DenoiseOptions {
   cond: TextConditioning;
   /** [B, L_img, 3] */
   imgIds: ArrayLike<number>;
-  /** [B, L_img, in_channels] starting noise (see noise.ts). */
+  /** [B, L_img, out_channels] starting noise (see noise.ts): the latent channels, not the model's input width. */
   noise: FloatArray;
+  /**
+   * Structural conditioning [B, L_img, in_channels − out_channels] (canny/depth control latents, fill's
+   * masked image + mask): joined after the noisy latents on the channel axis before every model call,
+   * as BFL's `denoise` does with `torch.cat((img, img_cond), dim=-1)`.
+   */
+  imgCond?: ArrayLike<number>;
   steps: number;
   /** Classifier-free guidance scale with `uncond` (e.g. the empty caption's encoding). */
   cfg?: { scale: number; uncond: TextConditioning /** guidance rescale φ (0 = plain CFG) */; rescale?: number };
@@ -32,6 +38,17 @@ export interface SampleRequest extends DenoiseOptions {
   /** img2img: init latents (same layout as noise) and strength in [0, 1] (1 ignores them). */
   init?: { latents: ArrayLike<number>; strength: number };
   schedule?: ScheduleOptions;
+}
+
+/** Per token: `a`'s channels, then `b`'s (the channel-axis concat of [N, ca] and [N, cb]). */
+export function concatChannels(a: ArrayLike<number>, b: ArrayLike<number>, tokens: number, ca: number, cb: number): Float64Array {
+  const out = new Float64Array(tokens * (ca + cb));
+  for (let n = 0; n < tokens; n++) {
+    const o = n * (ca + cb);
+    for (let i = 0; i < ca; i++) out[o + i] = a[n * ca + i]!;
+    for (let i = 0; i < cb; i++) out[o + ca + i] = b[n * cb + i]!;
+  }
+  return out;
 }
 
 function twice(a: ArrayLike<number>): Float64Array {
@@ -64,8 +81,20 @@ export async function sample(req: SampleRequest): Promise<FloatArray> {
   const y = cfg ? stack(req.cond.y, cfg.uncond.y) : req.cond.y;
   const guidance = req.guidance !== undefined ? full(req.guidance) : undefined;
 
+  const latent = params.out_channels;
+  const condChannels = params.in_channels - latent;
+  if (req.noise.length !== B * imgTokens * latent) {
+    throw new Error(`sample: noise has ${req.noise.length} values, expected ${B}×${imgTokens}×${latent} latent channels`);
+  }
+  if (condChannels > 0 && req.imgCond?.length !== B * imgTokens * condChannels) {
+    throw new Error(`sample: this model takes ${condChannels} conditioning channels per token; pass imgCond [${B}, ${imgTokens}, ${condChannels}]`);
+  }
+  if (condChannels === 0 && req.imgCond) throw new Error('sample: imgCond given to a model without conditioning channels');
+  const imgCond = req.imgCond && cfg ? twice(req.imgCond) : req.imgCond;
+  const modelInput = (x: ArrayLike<number>) => (imgCond ? concatChannels(x, imgCond, batch * imgTokens, latent, condChannels) : x);
+
   const velocity: VelocityFn = async (x, t) => {
-    const pred = await runner.forward({ img: cfg ? twice(x) : x, imgIds, txt, y, timesteps: full(t), guidance }, req.lora);
+    const pred = await runner.forward({ img: modelInput(cfg ? twice(x) : x), imgIds, txt, y, timesteps: full(t), guidance }, req.lora);
     if (!cfg) return pred;
     const half = pred.length / 2;
     const cond = pred.subarray(0, half);
