@@ -11,20 +11,26 @@ import {
   InvalidModelInput,
   type ModelBackend,
   type RgbImage,
+  type StructuralKind,
   type TrainHooks,
   type TrainRequest,
   type TrainResult,
 } from '../backend.ts';
 import { bucketFor, fitImage, imageIds, imageToTokens, type TokenGrid, tokensToImage } from '../codec/patches.ts';
+import { pixelCodec } from '../conditioning/condition.ts';
+import { controlParams, readAdapter, variantWeights } from '../conditioning/control-variant.ts';
+import type { FluxParams } from '../flux/config.ts';
 import { type FluxRunner, FluxRunner as Runner } from '../flux/runner.ts';
 import { readLora } from '../lora/files.ts';
 import type { Lora } from '../lora/lora.ts';
 import { seededNoise } from '../sampling/noise.ts';
 import { sample } from '../sampling/sampler.ts';
+import type { Tensors } from '../tensors.ts';
 import { captionImages } from './captioner.ts';
 import { type FluxMiniConfig, loadFluxMiniConfig, MODEL_DIR, scheduleShift } from './config.ts';
 import { finetune } from './finetune.ts';
 import { INFERENCE_LORA } from './lora-base.ts';
+import { conditionTokens, type Preprocessors, structuralOutput } from './structural.ts';
 import { TextEncoderSession } from './text-session.ts';
 import { type FluxMiniWeights, loadFluxMiniWeights } from './weights.ts';
 
@@ -34,10 +40,18 @@ export interface FluxMiniOptions {
   threads?: number;
 }
 
+/** A structural variant: the base with its adapter merged in and `img_in` widened (conditioning/control-variant.ts). */
+interface Variant {
+  params: FluxParams;
+  weights: Tensors;
+}
+
 export class FluxMiniBackend implements ModelBackend {
   readonly name = 'flux-mini';
   private readonly runners = new Map<string, Promise<FluxRunner>>();
   private readonly loras = new Map<string, Lora>();
+  private readonly variants = new Map<StructuralKind, Variant>();
+  private preprocessors: Promise<Preprocessors> | undefined;
 
   private constructor(
     readonly config: FluxMiniConfig,
@@ -58,14 +72,28 @@ export class FluxMiniBackend implements ModelBackend {
     return bucketFor(width, height, tokens, this.config.codec.patch);
   }
 
+  /** The canny/depth/fill variant; InvalidModelInput where its adapter does not ship. */
+  variant(kind: StructuralKind): Variant {
+    let v = this.variants.get(kind);
+    if (!v) {
+      const adapter = readAdapter(MODEL_DIR, kind);
+      if (!adapter) throw new InvalidModelInput(`flux-mini has no ${kind} variant: models/flux-mini/control-${kind}.safetensors is missing`);
+      const params = controlParams(this.config.flux, kind, pixelCodec(this.config.codec.patch));
+      v = { params, weights: variantWeights(this.weights.flux, adapter, params) };
+      this.variants.set(kind, v);
+    }
+    return v;
+  }
+
   /** Batch 2 runs one prompt with classifier-free guidance; the captioner asks for wider batches. */
-  runnerFor(grid: TokenGrid, batch = 2): Promise<FluxRunner> {
-    const key = `${grid.rows}x${grid.cols}x${batch}`;
+  runnerFor(grid: TokenGrid, batch = 2, kind?: StructuralKind): Promise<FluxRunner> {
+    const key = `${grid.rows}x${grid.cols}x${batch}${kind ? `:${kind}` : ''}`;
     let r = this.runners.get(key);
     if (!r) {
+      const model = kind ? this.variant(kind) : { params: this.config.flux, weights: this.weights.flux };
       r = Runner.create({
-        params: this.config.flux,
-        weights: this.weights.flux,
+        params: model.params,
+        weights: model.weights,
         shape: { batch, imgTokens: grid.rows * grid.cols, txtTokens: this.config.text_encoder.max_bytes / this.config.text_encoder.merge },
         lora: INFERENCE_LORA,
         prediction: this.config.prediction,
@@ -91,7 +119,9 @@ export class FluxMiniBackend implements ModelBackend {
 
   /** Samples one image on `grid`; `lora` given as parsed modules (training previews) or bytes. */
   async sampleImage(req: GenerateRequest, grid: TokenGrid, lora?: Lora): Promise<RgbImage> {
-    const runner = await this.runnerFor(grid);
+    const control = req.control;
+    const runner = await this.runnerFor(grid, 2, control?.kind);
+    const imgCond = control ? await conditionTokens(control, grid, await this.preprocess()) : undefined;
     const tokens = grid.rows * grid.cols;
     const channels = this.config.flux.out_channels;
     const cond = await this.text.encode(req.prompt);
@@ -105,7 +135,8 @@ export class FluxMiniBackend implements ModelBackend {
     const x = await sample({
       runner,
       cond,
-      cfg: { scale: req.guidance, uncond, rescale: this.config.sampling.cfg_rescale ?? 0 },
+      cfg: { scale: this.guidanceScale(req), uncond, rescale: this.config.sampling.cfg_rescale ?? 0 },
+      imgCond,
       imgIds: imageIds(grid),
       noise: seededNoise(req.seed, tokens * channels),
       steps: req.steps,
@@ -119,10 +150,33 @@ export class FluxMiniBackend implements ModelBackend {
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
-    if (req.control) throw new InvalidModelInput(`${req.control.kind} conditioning is not available in this build yet`);
     const grid = this.gridFor(req.width, req.height);
     const image = await this.sampleImage(req, grid);
-    return { image, nativeWidth: image.width, nativeHeight: image.height };
+    const out = req.control ? await structuralOutput(image, req.control, req.width, req.height) : image;
+    return { image: out, nativeWidth: image.width, nativeHeight: image.height };
+  }
+
+  /** The CFG scale: the request's guidance, or for a structural route its guidance relative to BFL's default there (config.ts `control`). */
+  private guidanceScale(req: GenerateRequest): number {
+    if (!req.control) return req.guidance;
+    const reference = this.config.control?.[req.control.kind]?.reference_guidance;
+    return reference ? (this.config.sampling.guidance * req.guidance) / reference : req.guidance;
+  }
+
+  private preprocess(): Promise<Preprocessors> {
+    this.preprocessors ??= (async () => {
+      const { cannyControlImage } = await import('../conditioning/canny.ts');
+      const { DepthEstimator, depthControlImage } = await import('../conditioning/depth-estimator.ts');
+      let estimator: ReturnType<typeof DepthEstimator.load> | undefined;
+      return {
+        canny: cannyControlImage,
+        depth: async (img) => {
+          estimator ??= DepthEstimator.load(this.threads);
+          return depthControlImage(await estimator, img);
+        },
+      };
+    })();
+    return this.preprocessors;
   }
 
   async train(req: TrainRequest, hooks?: TrainHooks): Promise<TrainResult> {

@@ -26,6 +26,12 @@ export interface FluxMiniConfig {
     /** Guidance rescale φ (see sampling/denoise.ts); 0 or absent = plain CFG. */
     cfg_rescale?: number;
   };
+  /**
+   * The structural variants (conditioning/control-variant.ts). `reference_guidance` is the route's
+   * default guidance in BFL's API (canny 30, depth 15, fill 60: FLUX.1's distilled-guidance scale);
+   * flux-mini runs classifier-free guidance instead, at sampling.guidance × guidance / reference.
+   */
+  control?: Partial<Record<'canny' | 'depth' | 'fill', { reference_guidance: number }>>;
   /** The API's learning rates are FLUX.1-sized (width 3072); flux-mini multiplies them by this (μP-style width ratio). */
   finetune?: { lr_scale: number };
 }

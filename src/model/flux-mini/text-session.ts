@@ -18,6 +18,9 @@ export interface Encoded {
   y: Float32Array;
 }
 
+/** Distinct captions kept encoded: a server sees unbounded prompts, a control-variant run tens of thousands. */
+const CACHED_CAPTIONS = 4096;
+
 export class TextEncoderSession {
   private readonly cache = new Map<string, Encoded>();
 
@@ -39,7 +42,12 @@ export class TextEncoderSession {
 
   async encode(caption: string): Promise<Encoded> {
     const hit = this.cache.get(caption);
-    if (hit) return hit;
+    if (hit) {
+      // most recently used last: Map iteration order is the eviction order
+      this.cache.delete(caption);
+      this.cache.set(caption, hit);
+      return hit;
+    }
     const { max_bytes, word_buckets, pooled_words } = this.config.text_encoder;
     const { ids, words, weights } = captionFeeds(caption, max_bytes, word_buckets);
     const feeds: Record<string, BigInt64Array | Float32Array> = { [IDS_INPUT]: ids };
@@ -48,6 +56,7 @@ export class TextEncoderSession {
     const out = await this.session.run(feeds);
     const enc = { txt: out.txt as Float32Array, y: out.y as Float32Array };
     this.cache.set(caption, enc);
+    if (this.cache.size > CACHED_CAPTIONS) this.cache.delete(this.cache.keys().next().value!);
     return enc;
   }
 

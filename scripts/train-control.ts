@@ -1,0 +1,52 @@
+// npm run train:control -- --kind canny|depth|fill [--minutes 20] [--steps 3000] [--lr 1e-3] [--rank 32] [--seed 1] [--threads 2]
+// Trains (or resumes) one flux-mini control variant; see src/model/conditioning/train-control.ts and MODEL_CARD.md.
+
+import { parseArgs } from 'node:util';
+import type { StructuralKind } from '../src/model/backend.ts';
+import { STRUCTURAL_KINDS } from '../src/model/conditioning/control-variant.ts';
+import { sceneControlImage } from '../src/model/conditioning/scene-control-images.ts';
+import { trainControl } from '../src/model/conditioning/train-control.ts';
+import { loadFluxMiniConfig, MODEL_DIR } from '../src/model/flux-mini/config.ts';
+import { TextEncoderSession } from '../src/model/flux-mini/text-session.ts';
+import { loadFluxMiniWeights } from '../src/model/flux-mini/weights.ts';
+import { PRETRAIN_CATEGORIES } from '../src/model/pretrain/pretrain.ts';
+import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from '../src/model/pretrain/scenes.ts';
+
+const { values } = parseArgs({
+  options: {
+    kind: { type: 'string' },
+    minutes: { type: 'string', default: '20' },
+    steps: { type: 'string', default: '3000' },
+    lr: { type: 'string', default: '1e-3' },
+    rank: { type: 'string', default: '32' },
+    seed: { type: 'string', default: '1' },
+    threads: { type: 'string' },
+    'checkpoint-every': { type: 'string', default: '100' },
+  },
+});
+const kind = values.kind as StructuralKind;
+if (!STRUCTURAL_KINDS.includes(kind)) throw new Error(`--kind must be one of ${STRUCTURAL_KINDS.join(', ')}`);
+const config = loadFluxMiniConfig();
+const weights = loadFluxMiniWeights();
+const threads = values.threads ? Number(values.threads) : undefined;
+// the pretraining vocabulary: the variants learn structure, not new concepts
+const concepts = listConcepts().filter((x) => PRETRAIN_CATEGORIES.includes(x.category) && !HELD_OUT.includes(x.name) && CORE_CONCEPTS.includes(x.name));
+await trainControl({
+  kind,
+  config,
+  weights: weights.flux,
+  text: await TextEncoderSession.create(config, weights.text, threads),
+  sprites: await loadSprites(concepts),
+  concepts: concepts.map((x) => x.name),
+  controlImage: sceneControlImage(kind),
+  modelDir: MODEL_DIR,
+  checkpointPath: `data/control/${kind}.ckpt.safetensors`,
+  seed: Number(values.seed),
+  lr: Number(values.lr),
+  rank: Number(values.rank),
+  steps: Number(values.steps),
+  deadline: Date.now() + Number(values.minutes) * 60_000,
+  checkpointEvery: Number(values['checkpoint-every']),
+  threads,
+  log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
+});

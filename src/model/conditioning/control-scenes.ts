@@ -1,0 +1,51 @@
+// Training examples for the control variants: a random pretraining scene, its caption, and the
+// condition the variant learns to follow, computed from the scene itself: its canny edges, its exact
+// depth (the compositor knows every layer), or a random mask over it.
+
+import type { Rng } from '../../engine/rng.ts';
+import type { RgbImage, StructuralKind } from '../backend.ts';
+import { randomScene, renderScene, type SceneSpec, type Sprite } from '../pretrain/scenes.ts';
+import { type ImageCodec, prepareControl, prepareFill } from './condition.ts';
+import { randomMask } from './random-mask.ts';
+
+/** RGB bytes → [3, H, W] in [−1, 1], the layout `ImageCodec.encode` takes. */
+export function imageToChw(img: RgbImage): Float32Array {
+  const plane = img.width * img.height;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = img.data[i * 3 + c]! / 127.5 - 1;
+  return out;
+}
+
+export interface ControlExample {
+  image: RgbImage;
+  caption: string;
+  /** Condition tokens [L, in_channels − out_channels]. */
+  cond: Float32Array;
+}
+
+/** How a kind's condition image is made from a training scene (canny: its edges; depth: its exact depth map). */
+export type SceneControlImage = (rng: Rng, scene: { spec: SceneSpec; image: RgbImage }, sprites: ReadonlyMap<string, Sprite>) => RgbImage;
+
+export async function controlExample(
+  rng: Rng,
+  kind: StructuralKind,
+  o: {
+    sprites: ReadonlyMap<string, Sprite>;
+    concepts: readonly string[];
+    size: number;
+    codec: ImageCodec;
+    captionDropout: number;
+    controlImage?: SceneControlImage;
+  },
+): Promise<ControlExample> {
+  const { spec, caption } = randomScene(rng, o.concepts, o.captionDropout);
+  const image = renderScene(spec, o.sprites, o.size, o.size);
+  if (kind === 'fill') {
+    const objects = spec.objects.map((placement) => ({ placement, sprite: o.sprites.get(placement.concept)! }));
+    const { mask } = randomMask(rng, o.size, objects);
+    return { image, caption, cond: await prepareFill(o.codec, imageToChw(image), mask, o.size, o.size) };
+  }
+  if (!o.controlImage) throw new Error(`controlExample: ${kind} needs a controlImage function`);
+  const control = o.controlImage(rng, { spec, image }, o.sprites);
+  return { image, caption, cond: await prepareControl(o.codec, imageToChw(control), o.size, o.size) };
+}
