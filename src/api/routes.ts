@@ -12,9 +12,9 @@ import {
   finetuneWeightsQuerySchema,
   myFinetunesResponse,
 } from './finetune-schemas.ts';
-import { INFERENCE_ENDPOINTS, type InferenceEndpoint } from './inference-schemas.ts';
+import { type ControlKind, controlKind, INFERENCE_ENDPOINTS, type InferenceEndpoint } from './inference-schemas.ts';
 import { getResultQuerySchema, resultResponse, submitResponse } from './result-schemas.ts';
-import { defineRoute, type ResponseDoc } from './route.ts';
+import { defineRoute, type ResponseDoc, type RouteExamples } from './route.ts';
 
 // The whole HTTP surface under /v1, one declaration per route. Handlers live in src/service/http/handlers.
 
@@ -178,13 +178,87 @@ export const finetuneImportRoute = defineRoute({
   },
 });
 
+/** What a structural route's examples send: the files they read, and the fields those become. */
+const STRUCTURAL_EXAMPLES = {
+  canny: {
+    prompt: 'a red apple on a wooden table',
+    files: { control_image: 'photo.jpg' },
+    extra: { canny_low_threshold: 50, canny_high_threshold: 200 },
+  },
+  depth: { prompt: 'a red apple on a wooden table', files: { control_image: 'photo.jpg' }, extra: {} },
+  fill: { prompt: 'a bowl of cherries', files: { image: 'table.png', mask: 'mask.png' }, extra: {} },
+} as const satisfies Record<ControlKind, { prompt: string; files: Record<string, string>; extra: Record<string, number> }>;
+
+function inferenceExamples(endpoint: InferenceEndpoint, finetuned: boolean): RouteExamples {
+  const kind = controlKind(endpoint);
+  if (!kind) {
+    const exampleBody: Record<string, unknown> = finetuned
+      ? { finetune_id: '<finetune_id>', finetune_strength: 1.2, prompt: 'a photo of TOK on a beach' }
+      : { prompt: 'a red apple on a wooden table' };
+    const pyArgs = Object.entries(exampleBody).filter(([k]) => k !== 'finetune_id' && k !== 'finetune_strength');
+    return {
+      body: exampleBody,
+      python: finetuned
+        ? `from bfl_finetune import finetune_inference, get_inference\n\nr = finetune_inference("<finetune_id>", finetune_strength=1.2, endpoint="${endpoint}", ${pyArgs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})\nprint(get_inference(r["id"]))`
+        : `import os, requests\n\nr = requests.post("http://127.0.0.1:8787/v1/${endpoint}", headers={"x-key": os.environ["BFL_API_KEY"]}, json=${JSON.stringify(exampleBody)}).json()\nprint(r["polling_url"])`,
+      typescript: finetuned
+        ? `const { id } = await client.finetuneInference(finetuneId, { endpoint: '${endpoint}', prompt: 'a photo of TOK on a beach', finetune_strength: 1.2 });\nconst image = await client.downloadSample(await client.waitFor(id));`
+        : `const { id } = await client.generate('${endpoint}', { prompt: 'a red apple on a wooden table' });\nconst image = await client.downloadSample(await client.waitFor(id));`,
+    };
+  }
+  // Images travel as base64 in the JSON body: each example reads its files and encodes them.
+  const ex = STRUCTURAL_EXAMPLES[kind];
+  const prompt = finetuned ? `a photo of TOK: ${ex.prompt}` : ex.prompt;
+  const files = Object.entries(ex.files);
+  const body: Record<string, unknown> = {
+    ...(finetuned ? { finetune_id: '<finetune_id>', finetune_strength: 1.1 } : {}),
+    prompt,
+    ...Object.fromEntries(files.map(([field, file]) => [field, `<base64 of ${file}>`])),
+    ...ex.extra,
+  };
+  const pyFields = [
+    `prompt=${JSON.stringify(prompt)}`,
+    ...files.map(([field, file]) => `${field}=b64("${file}")`),
+    ...Object.entries(ex.extra).map(([k, v]) => `${k}=${v}`),
+  ];
+  const pyB64 = `def b64(path):\n    return base64.b64encode(open(path, "rb").read()).decode()\n\n`;
+  const tsFields = [
+    ...(finetuned ? [`endpoint: '${endpoint}'`] : []),
+    `prompt: '${prompt}'`,
+    ...files.map(([field, file]) => `${field}: await b64('${file}')`),
+    ...Object.entries(ex.extra).map(([k, v]) => `${k}: ${v}`),
+    ...(finetuned ? ['finetune_strength: 1.1'] : []),
+  ].join(', ');
+  const tsB64 = `import { readFile } from 'node:fs/promises';\n\nconst b64 = async (path: string) => (await readFile(path)).toString('base64');\n`;
+  return {
+    body,
+    python: finetuned
+      ? `import base64\nfrom bfl_finetune import finetune_inference, get_inference\n\n${pyB64}r = finetune_inference("<finetune_id>", finetune_strength=1.1, endpoint="${endpoint}", ${pyFields.join(', ')})\nprint(get_inference(r["id"]))`
+      : `import base64, os, requests\n\n${pyB64}r = requests.post("http://127.0.0.1:8787/v1/${endpoint}", headers={"x-key": os.environ["BFL_API_KEY"]}, json=dict(${pyFields.join(', ')})).json()\nprint(r["polling_url"])`,
+    typescript: finetuned
+      ? `${tsB64}const { id } = await client.finetuneInference(finetuneId, { ${tsFields} });\nconst sample = await client.downloadSample(await client.waitFor(id));\n// or: npx fluxtune generate --endpoint ${endpoint} --finetune-id <finetune_id> ${cliFlags(kind)}`
+      : `${tsB64}const { id } = await client.generate('${endpoint}', { ${tsFields} });\nconst sample = await client.downloadSample(await client.waitFor(id));\n// or: npx fluxtune generate --endpoint ${endpoint} ${cliFlags(kind)}`,
+  };
+}
+
+function cliFlags(kind: ControlKind): string {
+  const ex = STRUCTURAL_EXAMPLES[kind];
+  const files = Object.entries(ex.files)
+    .map(([field, file]) => `--${field.replace(/_/g, '-')} ${file}`)
+    .join(' ');
+  return `--prompt "${ex.prompt}" ${files} --out out.jpg`;
+}
+
+const STRUCTURAL_DESCRIPTION: Record<ControlKind, string> = {
+  canny: 'The output follows the edges of control_image (found with the Canny thresholds), or of preprocessed_image taken as the edge map itself.',
+  depth: 'The output follows the depth structure of control_image, or of preprocessed_image taken as the depth map itself.',
+  fill: 'Repaints where the mask is white (or, without a mask, where the image is transparent) and keeps the rest of the image.',
+};
+
 function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
   const spec = INFERENCE_ENDPOINTS[endpoint];
   const finetuned = endpoint.endsWith('-finetuned');
-  const exampleBody: Record<string, unknown> = finetuned
-    ? { finetune_id: '<finetune_id>', finetune_strength: 1.2, prompt: 'a photo of TOK on a beach' }
-    : { prompt: 'a red apple on a wooden table' };
-  const pyArgs = Object.entries(exampleBody).filter(([k]) => k !== 'finetune_id' && k !== 'finetune_strength');
+  const kind = controlKind(endpoint);
   return defineRoute({
     name: spec.handler,
     method: 'POST',
@@ -192,6 +266,11 @@ function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
     auth: 'x-key',
     tag: finetuned ? 'Finetune inference' : 'Inference',
     summary: spec.summary,
+    ...(kind
+      ? {
+          description: `${STRUCTURAL_DESCRIPTION[kind]} No size fields: the output has the input image's size, scaled down to at most 1 MP (aspect ratio kept) when larger. An image that cannot be decoded is a 422 naming its field.`,
+        }
+      : {}),
     body: spec.body,
     responses: {
       200: { description: 'Accepted: poll get_result with the id (or wait for the webhook)', schema: submitResponse },
@@ -200,15 +279,7 @@ function inferenceRoute<const E extends InferenceEndpoint>(endpoint: E) {
       422: invalid,
       429: tooMany,
     },
-    examples: {
-      body: exampleBody,
-      python: finetuned
-        ? `from bfl_finetune import finetune_inference, get_inference\n\nr = finetune_inference("<finetune_id>", finetune_strength=1.2, endpoint="${endpoint}", ${pyArgs.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})\nprint(get_inference(r["id"]))`
-        : `import os, requests\n\nr = requests.post("http://127.0.0.1:8787/v1/${endpoint}", headers={"x-key": os.environ["BFL_API_KEY"]}, json=${JSON.stringify(exampleBody)}).json()\nprint(r["polling_url"])`,
-      typescript: finetuned
-        ? `const { id } = await client.finetuneInference(finetuneId, { endpoint: '${endpoint}', prompt: 'a photo of TOK on a beach', finetune_strength: 1.2 });\nconst image = await client.downloadSample(await client.waitFor(id));`
-        : `const { id } = await client.generate('${endpoint}', { prompt: 'a red apple on a wooden table' });\nconst image = await client.downloadSample(await client.waitFor(id));`,
-    },
+    examples: inferenceExamples(endpoint, finetuned),
   });
 }
 
@@ -217,6 +288,12 @@ export const inferenceRoutes = {
   'flux-pro-1.1-ultra-finetuned': inferenceRoute('flux-pro-1.1-ultra-finetuned'),
   'flux-pro': inferenceRoute('flux-pro'),
   'flux-pro-finetuned': inferenceRoute('flux-pro-finetuned'),
+  'flux-pro-1.0-canny': inferenceRoute('flux-pro-1.0-canny'),
+  'flux-pro-1.0-canny-finetuned': inferenceRoute('flux-pro-1.0-canny-finetuned'),
+  'flux-pro-1.0-depth': inferenceRoute('flux-pro-1.0-depth'),
+  'flux-pro-1.0-depth-finetuned': inferenceRoute('flux-pro-1.0-depth-finetuned'),
+  'flux-pro-1.0-fill': inferenceRoute('flux-pro-1.0-fill'),
+  'flux-pro-1.0-fill-finetuned': inferenceRoute('flux-pro-1.0-fill-finetuned'),
 } satisfies { [E in InferenceEndpoint]: ReturnType<typeof inferenceRoute<E>> };
 
 /** Every /v1 route, in the order the docs list them. */

@@ -1,5 +1,41 @@
 // Every command of the CLI declared once: its arguments, flags and one-line help. Usage text,
 // per-command --help and the unknown-flag check all come from here.
+import { INFERENCE_ENDPOINTS, type InferenceEndpoint } from '../api/inference-schemas.ts';
+
+/** Every generation route, from the route table: what `generate --endpoint` accepts. */
+export const GENERATE_ENDPOINTS = Object.keys(INFERENCE_ENDPOINTS) as InferenceEndpoint[];
+const endpointList = GENERATE_ENDPOINTS.filter((e) => !e.endsWith('-finetuned'))
+  .map((e) => (GENERATE_ENDPOINTS.includes(`${e}-finetuned` as InferenceEndpoint) ? `${e}[-finetuned]` : e))
+  .join(', ');
+
+/**
+ * generate's flags that are request fields: the field each one sets and how its value is read (file: an
+ * image file, sent as base64). A flag whose field the chosen endpoint lacks is a usage error, not a field
+ * the server would silently ignore.
+ */
+export const GENERATE_FIELDS: readonly { flag: string; field: string; read: 'string' | 'number' | 'file' }[] = [
+  { flag: 'prompt', field: 'prompt', read: 'string' },
+  { flag: 'seed', field: 'seed', read: 'number' },
+  { flag: 'strength', field: 'finetune_strength', read: 'number' },
+  { flag: 'finetune-strength', field: 'finetune_strength', read: 'number' },
+  { flag: 'width', field: 'width', read: 'number' },
+  { flag: 'height', field: 'height', read: 'number' },
+  { flag: 'aspect-ratio', field: 'aspect_ratio', read: 'string' },
+  { flag: 'steps', field: 'steps', read: 'number' },
+  { flag: 'guidance', field: 'guidance', read: 'number' },
+  { flag: 'safety-tolerance', field: 'safety_tolerance', read: 'number' },
+  { flag: 'output-format', field: 'output_format', read: 'string' },
+  { flag: 'image-prompt', field: 'image_prompt', read: 'string' },
+  { flag: 'image-prompt-strength', field: 'image_prompt_strength', read: 'number' },
+  { flag: 'control-image', field: 'control_image', read: 'file' },
+  { flag: 'preprocessed-image', field: 'preprocessed_image', read: 'file' },
+  { flag: 'canny-low', field: 'canny_low_threshold', read: 'number' },
+  { flag: 'canny-low-threshold', field: 'canny_low_threshold', read: 'number' },
+  { flag: 'canny-high', field: 'canny_high_threshold', read: 'number' },
+  { flag: 'canny-high-threshold', field: 'canny_high_threshold', read: 'number' },
+  { flag: 'image', field: 'image', read: 'file' },
+  { flag: 'mask', field: 'mask', read: 'file' },
+];
 
 export interface FlagSpec {
   name: string;
@@ -100,23 +136,32 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'generate',
     aliases: ['finetune_inference'],
-    args: '<finetune_id> --prompt "..."',
-    summary: 'generate an image with a finetune',
+    args: '[<finetune_id>] --prompt "..." [--endpoint E]',
+    summary: 'generate an image, with a finetune (-finetuned endpoints) or without',
     flags: [
       { name: 'prompt', value: 'TEXT', help: 'what to draw; use the trigger word for your concept' },
+      { name: 'endpoint', value: 'E', help: `${endpointList} (default flux-pro-1.1-ultra-finetuned)` },
+      { name: 'finetune-id', value: 'ID', help: 'the finetune (or as the first argument); -finetuned endpoints only' },
       { name: 'strength', value: 'X', help: 'finetune strength 0–2 (default 1.2)' },
       { name: 'finetune-strength', value: 'X', help: 'the same, under its API name' },
-      { name: 'endpoint', value: 'flux-pro-1.1-ultra-finetuned|flux-pro-finetuned', help: 'default flux-pro-1.1-ultra-finetuned' },
       { name: 'seed', value: 'N', help: 'random when absent' },
-      { name: 'width', value: 'W', help: 'flux-pro-finetuned: 256–1440, a multiple of 32' },
-      { name: 'height', value: 'H', help: 'flux-pro-finetuned: 256–1440, a multiple of 32' },
+      { name: 'width', value: 'W', help: 'flux-pro: 256–1440, a multiple of 32' },
+      { name: 'height', value: 'H', help: 'flux-pro: 256–1440, a multiple of 32' },
       { name: 'aspect-ratio', value: 'W:H', help: 'ultra: 21:9 … 9:21 (default 16:9)' },
-      { name: 'steps', value: 'N', help: 'flux-pro-finetuned: 1–50' },
-      { name: 'guidance', value: 'G', help: 'flux-pro-finetuned: 1.5–5' },
+      { name: 'steps', value: 'N', help: 'flux-pro: 1–50; canny, depth, fill: 15–50' },
+      { name: 'guidance', value: 'G', help: 'flux-pro: 1.5–5; canny, depth: 1–100; fill: 1.5–100' },
       { name: 'safety-tolerance', value: 'N', help: '0–6' },
       { name: 'output-format', value: 'jpeg|png', help: 'default jpeg' },
-      { name: 'image-prompt', value: 'BASE64', help: 'an image to start from' },
+      { name: 'image-prompt', value: 'BASE64', help: 'ultra, flux-pro: an image to start from' },
       { name: 'image-prompt-strength', value: 'X', help: 'ultra: 0–1' },
+      { name: 'control-image', value: 'FILE', help: 'canny, depth: the photo whose edges or depth the image follows (its size, ≤ 1 MP)' },
+      { name: 'preprocessed-image', value: 'FILE', help: 'canny, depth (base endpoints): the edge or depth map itself' },
+      { name: 'canny-low', value: 'N', help: 'canny: low edge threshold 0–500 (default 50)' },
+      { name: 'canny-low-threshold', value: 'N', help: 'the same, under its API name' },
+      { name: 'canny-high', value: 'N', help: 'canny: high edge threshold 0–500 (default 200)' },
+      { name: 'canny-high-threshold', value: 'N', help: 'the same, under its API name' },
+      { name: 'image', value: 'FILE', help: 'fill: the image to repaint (transparent pixels are repainted if no --mask)' },
+      { name: 'mask', value: 'FILE', help: "fill: white = repaint, black = keep; the image's size" },
       { name: 'wait', help: 'wait for the image, with a progress bar' },
       { name: 'out', value: 'FILE', help: 'wait, then save the image here' },
       ...CLIENT_FLAGS,

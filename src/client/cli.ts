@@ -1,13 +1,14 @@
 // fluxtune's client commands: the SDK over HTTP. serve/worker/keys are dispatched by src/main/cli.ts
 // before this module is reached; it lists them in its usage only.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { INFERENCE_ENDPOINTS } from '../api/inference-schemas.ts';
 import { assertKnownFlags, flagBool, flagNumber, flagString, nearest, type ParsedArgs, UsageError } from './cli-args.ts';
-import { COMMANDS, type CommandSpec, commandHelp, findCommand, GLOBAL_FLAGS, usage } from './cli-spec.ts';
+import { COMMANDS, type CommandSpec, commandHelp, findCommand, GENERATE_ENDPOINTS, GENERATE_FIELDS, GLOBAL_FLAGS, usage } from './cli-spec.ts';
 import { FluxtuneClient, type ImportParams, type LoraDtype, type LoraFormat } from './client.ts';
 import { FluxtuneApiError, FluxtuneValidationError } from './errors.ts';
 import { progressBar } from './progress-bar.ts';
-import type { FinetunedEndpoint, FinetuneInferenceParams, FinetuneParams, TaskResult } from './types.ts';
+import type { BaseEndpoint, FinetunedEndpoint, FinetuneInferenceParams, FinetuneParams, InferenceEndpoint, InferenceRequest, TaskResult } from './types.ts';
 
 /**
  * The command a command line names, checked against its declaration (cli-spec.ts): an unknown
@@ -61,7 +62,7 @@ export async function clientMain(args: ParsedArgs, spec: CommandSpec): Promise<v
     case 'delete':
       return print(await client.deleteFinetune(needId()), json);
     case 'generate':
-      return generate(client, needId(), args, json);
+      return generate(client, args, json);
     case 'download':
       return download(client, needId(), args, json);
     case 'import':
@@ -134,34 +135,36 @@ async function finetune(client: FluxtuneClient, args: ParsedArgs, json: boolean)
   }
 }
 
-async function generate(client: FluxtuneClient, finetuneId: string, args: ParsedArgs, json: boolean): Promise<void> {
-  // Flags are untyped text: the server validates them and its 422 names the field.
-  const params: Record<string, unknown> = {};
-  const s = (flag: string, key = flag.replace(/-/g, '_')) => {
-    const v = flagString(args, flag);
-    if (v !== undefined) params[key] = v;
-  };
-  const n = (flag: string, key = flag.replace(/-/g, '_')) => {
-    const v = flagNumber(args, flag);
-    if (v !== undefined) params[key] = v;
-  };
-  s('prompt');
-  s('aspect-ratio');
-  s('output-format');
-  s('image-prompt');
-  n('seed');
-  n('width');
-  n('height');
-  n('steps');
-  n('guidance');
-  n('safety-tolerance');
-  n('image-prompt-strength');
-  const strength = flagNumber(args, 'strength') ?? flagNumber(args, 'finetune-strength');
-  if (strength !== undefined) params.finetune_strength = strength;
-  const endpoint = flagString(args, 'endpoint');
-  if (endpoint) params.endpoint = endpoint;
+async function generate(client: FluxtuneClient, args: ParsedArgs, json: boolean): Promise<void> {
+  const endpoint = (flagString(args, 'endpoint') ?? 'flux-pro-1.1-ultra-finetuned') as InferenceEndpoint;
+  if (!GENERATE_ENDPOINTS.includes(endpoint)) {
+    const near = nearest(endpoint, GENERATE_ENDPOINTS);
+    throw new UsageError(`unknown endpoint '${endpoint}'${near ? `; did you mean '${near}'?` : ''} (fluxtune generate --help lists them)`);
+  }
+  const finetuned = endpoint.endsWith('-finetuned');
+  const positional = args.positionals[1];
+  const flagId = flagString(args, 'finetune-id');
+  if (positional && flagId && positional !== flagId) throw new UsageError(`two finetune ids: '${positional}' and --finetune-id '${flagId}'`);
+  const finetuneId = flagId ?? positional;
+  if (finetuned && !finetuneId) throw new UsageError(`usage: fluxtune generate <finetune_id> --endpoint ${endpoint} --prompt "..." (or --finetune-id ID)`);
+  if (!finetuned && finetuneId) {
+    throw new UsageError(`${endpoint} takes no finetune: drop '${finetuneId}', or use --endpoint ${endpoint}-finetuned`);
+  }
 
-  const submitted = await client.finetuneInference(finetuneId, params as FinetuneInferenceParams<FinetunedEndpoint>);
+  // Values are sent as typed: the server validates them and its 422 names the field. A flag whose field
+  // this endpoint lacks is refused here, since the server would ignore it without a word.
+  const fields = new Set(Object.keys(INFERENCE_ENDPOINTS[endpoint].body.shape));
+  const params: Record<string, unknown> = {};
+  for (const { flag, field, read } of GENERATE_FIELDS) {
+    const raw = flagString(args, flag);
+    if (raw === undefined) continue;
+    if (!fields.has(field)) throw new UsageError(`--${flag} does not apply to ${endpoint} (it has no ${field}; fluxtune generate --help)`);
+    params[field] = read === 'number' ? flagNumber(args, flag) : read === 'file' ? await imageFileBase64(raw, flag) : raw;
+  }
+
+  const submitted = finetuned
+    ? await client.finetuneInference(finetuneId!, { ...params, endpoint } as FinetuneInferenceParams<FinetunedEndpoint>)
+    : await client.generate(endpoint as BaseEndpoint, params as InferenceRequest<BaseEndpoint>);
   const out = flagString(args, 'out');
   if (!args.flags.get('wait') && !out)
     return print(json ? submitted : `id:          ${submitted.id}\n(fluxtune result ${submitted.id} --out image.jpg when it is ready)`, json);
@@ -170,6 +173,15 @@ async function generate(client: FluxtuneClient, finetuneId: string, args: Parsed
   bar.done();
   if (out) await saveSample(client, done, out);
   print(done, json);
+}
+
+/** An image file as the base64 the API takes (the CLI's convenience: the SDK and the API take base64 itself). */
+async function imageFileBase64(path: string, flag: string): Promise<string> {
+  try {
+    return (await readFile(path)).toString('base64');
+  } catch (err) {
+    throw new UsageError(`--${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 async function download(client: FluxtuneClient, finetuneId: string, args: ParsedArgs, json: boolean): Promise<void> {

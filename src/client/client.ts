@@ -36,6 +36,9 @@ export type LoraDtype = NonNullable<WeightsOptions['dtype']>;
 export type ImportParams = Omit<z.input<typeof finetuneImportSchema>, 'file_data'>;
 export type FinetuneImportResponse = z.output<typeof finetuneImportResponse>;
 
+/** The params argument may be left out only where the endpoint requires no field (the structural ones require their prompt and images). */
+type ParamsArgument<P> = Partial<P> extends P ? [params?: P] : [params: P];
+
 export interface WaitOptions {
   onProgress?(progress: number | null, result: TaskResult): void;
   intervalMs?: number;
@@ -126,15 +129,18 @@ export class FluxtuneClient {
    */
   finetuneInference<E extends FinetunedEndpoint = 'flux-pro-1.1-ultra-finetuned'>(
     finetuneId: string,
-    params: FinetuneInferenceParams<E> = {} as FinetuneInferenceParams<E>,
+    ...[params]: ParamsArgument<FinetuneInferenceParams<E>>
   ): Promise<SubmitResponse> {
-    const { endpoint = 'flux-pro-1.1-ultra-finetuned', finetune_strength = 1.2, ...rest } = params;
+    const { endpoint = 'flux-pro-1.1-ultra-finetuned', finetune_strength = 1.2, ...rest } = (params ?? {}) as FinetuneInferenceParams<E>;
     return this.request('POST', `/v1/${endpoint}`, { body: { ...rest, finetune_id: finetuneId, finetune_strength } });
   }
 
-  /** Generation without a finetune (flux-pro, flux-pro-1.1-ultra). */
-  generate<E extends BaseEndpoint>(endpoint: E, params: InferenceRequest<E> = {} as InferenceRequest<E>): Promise<SubmitResponse> {
-    return this.request('POST', `/v1/${endpoint}`, { body: params });
+  /**
+   * Generation without a finetune: flux-pro, flux-pro-1.1-ultra, and the structural flux-pro-1.0-canny,
+   * -depth (control_image or preprocessed_image, base64) and -fill (image and optional mask, base64).
+   */
+  generate<E extends BaseEndpoint>(endpoint: E, ...[params]: ParamsArgument<InferenceRequest<E>>): Promise<SubmitResponse> {
+    return this.request('POST', `/v1/${endpoint}`, { body: params ?? {} });
   }
 
   /**

@@ -10,3 +10,7 @@ export const previewKey = (id: string) => `finetunes/${id}/preview.png`;
 export const taskPrefix = (id: string) => `tasks/${id}`;
 export const sampleKey = (id: string, format: 'jpeg' | 'png') => `tasks/${id}/sample.${format === 'png' ? 'png' : 'jpg'}`;
 export const imagePromptKey = (id: string) => `tasks/${id}/image_prompt.png`;
+/** A canny / depth request's control image, or the image a fill request repaints (RGB, at the output size). */
+export const controlImageKey = (id: string) => `tasks/${id}/control.png`;
+/** A fill request's mask (greyscale, at the output size, white = repaint), from its mask or its image's alpha. */
+export const maskKey = (id: string) => `tasks/${id}/mask.png`;

@@ -6,13 +6,18 @@ import { operationId } from '../../src/api/route.ts';
 import { API_ROUTES } from '../../src/api/routes.ts';
 import { typeErrors } from '../support/typecheck.ts';
 
+const IMPORT = /^import .*$/gm;
+
+/** Each example is the body of a function; its imports (the SDK's, node:fs') go to the top of the program, once each. */
 function sampleProgram(): string {
+  const imports = new Set(["import { FluxtuneClient } from 'fluxtune';"]);
   const bodies = API_ROUTES.map((route, i) => {
-    const code = route.examples!.typescript.replace(/^import .*$/gm, '');
-    return `// ${operationId(route)}\nexport async function sample${i}() {\n${code}\n}`;
+    const source = route.examples!.typescript;
+    for (const m of source.matchAll(IMPORT)) imports.add(m[0]);
+    return `// ${operationId(route)}\nexport async function sample${i}() {\n${source.replace(IMPORT, '')}\n}`;
   });
   return [
-    "import { FluxtuneClient } from 'fluxtune';",
+    ...imports,
     'declare const client: FluxtuneClient;',
     'declare const finetuneId: string;',
     'declare const id: string;',

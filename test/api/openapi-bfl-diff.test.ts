@@ -16,12 +16,6 @@ const skip = existsSync(BFL_FILE) ? false : `BFL's OpenAPI is not beside the rep
 const NOT_SERVED: Record<string, string> = {
   'POST /v1/flux-pro-1.1': 'not part of the finetuning API (API.md lists the five endpoint pairs a finetune uses)',
   'POST /v1/flux-dev': 'not part of the finetuning API (as above)',
-  'POST /v1/flux-pro-1.0-fill': 'structural endpoints: issue 11',
-  'POST /v1/flux-pro-1.0-canny': 'structural endpoints: issue 11',
-  'POST /v1/flux-pro-1.0-depth': 'structural endpoints: issue 11',
-  'POST /v1/flux-pro-1.0-fill-finetuned': 'structural endpoints: issue 11',
-  'POST /v1/flux-pro-1.0-canny-finetuned': 'structural endpoints: issue 11',
-  'POST /v1/flux-pro-1.0-depth-finetuned': 'structural endpoints: issue 11',
 };
 
 /** Response fields we add or narrow, "<Component>.<field>": the API.md text that says so. */

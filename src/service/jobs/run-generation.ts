@@ -1,6 +1,8 @@
+import sharp from 'sharp';
 import { decodeToRgb } from '../../dataset/rgb-image.ts';
-import type { GenerateRequest } from '../../model/backend.ts';
+import type { GenerateRequest, StructuralControl } from '../../model/backend.ts';
 import { sampleKey, taskPrefix } from '../blob-keys.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 import { getFinetuneById } from '../tasks/finetune-store.ts';
 import type { GenerationInput } from '../tasks/generation-input.ts';
 import { getTaskById } from '../tasks/task-store.ts';
@@ -32,6 +34,8 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
     imagePrompt = { image: await decodeToRgb(bytes), strength: 1 - (input.image_prompt_strength ?? 0.1) };
   }
 
+  const control = input.control_kind ? await loadControl(blobs, input) : undefined;
+
   const start = Date.now();
   const progress = throttledProgressWriter(ctx);
   const out = await ctx.backend.generate({
@@ -43,6 +47,7 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
     seed: input.seed,
     lora,
     imagePrompt,
+    control,
     signal: ctx.signal,
     onProgress: (p) => progress.report(p),
   });
@@ -64,4 +69,37 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
     },
     blobPrefix: taskPrefix(job.id),
   });
+}
+
+/** A structural request's conditioning, from the blobs its submit stored at the output size. */
+async function loadControl(blobs: BlobStore, input: GenerationInput): Promise<StructuralControl> {
+  const png = input.control_blob ? await blobs.get(input.control_blob) : null;
+  if (!png) throw new PermanentJobError(`the ${input.control_kind === 'fill' ? 'image' : 'control image'} is missing from storage`);
+  const image = await decodeToRgb(png);
+  if (image.width !== input.width || image.height !== input.height) {
+    throw new PermanentJobError(`the stored control image is ${image.width}×${image.height}, not the task's ${input.width}×${input.height}`);
+  }
+  switch (input.control_kind) {
+    case 'canny':
+      return {
+        kind: 'canny',
+        image,
+        preprocessed: input.preprocessed ?? false,
+        lowThreshold: input.canny_low_threshold ?? 50,
+        highThreshold: input.canny_high_threshold ?? 200,
+      };
+    case 'depth':
+      return { kind: 'depth', image, preprocessed: input.preprocessed ?? false };
+    case 'fill': {
+      const maskPng = input.mask_blob ? await blobs.get(input.mask_blob) : null;
+      if (!maskPng) throw new PermanentJobError('the mask is missing from storage');
+      const { data, info } = await sharp(maskPng).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      if (info.channels !== 1 || info.width !== input.width || info.height !== input.height) {
+        throw new PermanentJobError(`the stored mask is ${info.width}×${info.height}×${info.channels}, not the task's ${input.width}×${input.height}×1`);
+      }
+      return { kind: 'fill', image, mask: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    }
+    default:
+      throw new PermanentJobError(`unknown control kind ${String(input.control_kind)}`);
+  }
 }
