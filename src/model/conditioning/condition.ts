@@ -4,7 +4,16 @@
 // `encode` is the model's image codec: flux-mini's is the identity on pixels (factor 1, p = 8),
 // FLUX.1's the autoencoder (factor 8, p = 2).
 
+import type { RgbImage } from '../backend.ts';
 import { pack } from './pack.ts';
+
+/** RGB bytes → [3, H, W] in [−1, 1], the layout `ImageCodec.encode` takes. */
+export function imageToChw(img: RgbImage): Float32Array {
+  const plane = img.width * img.height;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = img.data[i * 3 + c]! / 127.5 - 1;
+  return out;
+}
 
 export interface ImageCodec {
   /** [3, H, W] in [−1, 1] → latents [C, H/f, W/f]. */

@@ -5,16 +5,8 @@
 import type { Rng } from '../../engine/rng.ts';
 import type { RgbImage, StructuralKind } from '../backend.ts';
 import { randomScene, renderScene, type SceneSpec, type Sprite } from '../pretrain/scenes.ts';
-import { type ImageCodec, prepareControl, prepareFill } from './condition.ts';
+import { type ImageCodec, imageToChw, prepareControl, prepareFill } from './condition.ts';
 import { randomMask } from './random-mask.ts';
-
-/** RGB bytes → [3, H, W] in [−1, 1], the layout `ImageCodec.encode` takes. */
-export function imageToChw(img: RgbImage): Float32Array {
-  const plane = img.width * img.height;
-  const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) out[c * plane + i] = img.data[i * 3 + c]! / 127.5 - 1;
-  return out;
-}
 
 export interface ControlExample {
   image: RgbImage;

@@ -7,8 +7,7 @@
 import sharp from 'sharp';
 import type { RgbImage, StructuralControl } from '../backend.ts';
 import type { TokenGrid } from '../codec/patches.ts';
-import { pixelCodec, prepareControl, prepareFill } from '../conditioning/condition.ts';
-import { imageToChw } from '../conditioning/control-scenes.ts';
+import { imageToChw, pixelCodec, prepareControl, prepareFill } from '../conditioning/condition.ts';
 
 /** What turns a photo into the map a variant follows. */
 export interface Preprocessors {
