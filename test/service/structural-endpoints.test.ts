@@ -142,6 +142,15 @@ describe('structural endpoints over HTTP (recording test double)', () => {
     return r.body.detail;
   }
 
+  it('403 on each without or with a wrong x-key', async () => {
+    for (const key of [undefined, 'wrong']) {
+      for (const route of Object.keys(INFERENCE_ENDPOINTS).filter((e) => e.includes('-1.0-'))) {
+        const r = await apiClient(server.url, key).post(`/v1/${route}`, {});
+        assert.deepEqual([r.status, r.body], [403, { detail: 'Not authenticated - Invalid Authentication' }], route);
+      }
+    }
+  });
+
   it('every route accepts a valid request: 200 id + polling_url, the task records its input, the sample has the image size', async () => {
     const png = base64(await rgbPng(64, 48));
     const mask = base64(
