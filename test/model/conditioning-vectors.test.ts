@@ -46,12 +46,21 @@ for (const name of ['control', 'fill'] as const) {
 
     for (const schedule of ['schnell', 'dev'] as const) {
       it(`${schedule}: schedule, first prediction, denoised and unpacked latents`, async () => {
-        const runner = await FluxRunner.create({ params, weights: tensors(`flow_${name}`), shape: { batch: 1, imgTokens: tokens, txtTokens: 5 }, dtype: 'float64' });
+        const runner = await FluxRunner.create({
+          params,
+          weights: tensors(`flow_${name}`),
+          shape: { batch: 1, imgTokens: tokens, txtTokens: 5 },
+          dtype: 'float64',
+        });
         runners.push(runner);
         const timesteps = getSchedule(4, tokens, { shift: schedule === 'dev' });
         assert.ok(relErr(timesteps, get(c, `${schedule}.timesteps`)) < 1e-6, 'schedule');
         const base = { imgIds: get(c, 'img_ids'), txt: get(c, 'txt'), txtIds: get(c, 'txt_ids'), y: get(c, 'vec'), guidance: [3.5] };
-        const first = await runner.forward({ ...base, img: concatChannels(noise, imgCond, tokens, params.out_channels, imgCond.length / tokens), timesteps: [timesteps[0]!] });
+        const first = await runner.forward({
+          ...base,
+          img: concatChannels(noise, imgCond, tokens, params.out_channels, imgCond.length / tokens),
+          timesteps: [timesteps[0]!],
+        });
         const e1 = relErr(first, get(c, `${schedule}.first_pred`));
         assert.ok(e1 < TOLERANCE, `first_pred: relative error ${e1}`);
         const denoised = await sample({
