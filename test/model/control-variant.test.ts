@@ -200,3 +200,47 @@ describe('trainControl', () => {
     await text.release();
   });
 });
+
+describe('the shipped variants with a finetune on top', () => {
+  it('strength 0 is the variant bit for bit; strength 1 changes the sample', async () => {
+    const { FluxMiniBackend } = await import('../../src/model/flux-mini/backend.ts');
+    const { writeLora } = await import('../../src/model/lora/files.ts');
+    const backend = await FluxMiniBackend.load({ threads: 1 });
+    const rng = new Rng(9);
+    const path = 'single_blocks.0.linear1';
+    const w = backend.weights.flux.get(`${path}.weight`)!;
+    const [out, inF] = w.shape as [number, number];
+    const lora = writeLora(
+      new Map([
+        [
+          path,
+          {
+            rank: 4,
+            inFeatures: inF,
+            outFeatures: out,
+            down: rng.fillNormal(new Float32Array(4 * inF), 0.05),
+            up: rng.fillNormal(new Float32Array(out * 4), 0.05),
+          },
+        ],
+      ]),
+    );
+    const image = solid(64, 64, [40, 90, 200]);
+    const mask = new Uint8Array(64 * 64).fill(255, 0, 32 * 64);
+    const req = {
+      prompt: 'a cat on a blue background',
+      width: 64,
+      height: 64,
+      steps: 2,
+      guidance: 60,
+      seed: 4,
+      control: { kind: 'fill' as const, image, mask },
+    };
+    const plain = await backend.generate(req);
+    const zero = await backend.generate({ ...req, lora: { bytes: lora, strength: 0 } });
+    const one = await backend.generate({ ...req, lora: { bytes: lora, strength: 1 } });
+    assert.deepEqual(zero.image.data, plain.image.data);
+    assert.notDeepEqual(one.image.data, plain.image.data);
+    // the kept half is the user's image exactly, whatever the model drew
+    assert.deepEqual(one.image.data.subarray(32 * 64 * 3), image.data.subarray(32 * 64 * 3));
+  });
+});
