@@ -3,8 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { Rng } from '../../src/engine/rng.ts';
 import { COLORS } from '../../src/model/flux-mini/caption-vocabulary.ts';
-import { depthToImage, GROUND_DEPTH, groundDepth, imageToDepth, objectDepth, renderSceneDepth } from '../../src/model/pretrain/scene-depth.ts';
+import { depthToImage, GROUND_DEPTH, groundDepth, imageToDepth, layeredScene, objectDepth, renderSceneDepth } from '../../src/model/pretrain/scene-depth.ts';
 import { listConcepts, loadSprites, renderScene, type Sprite } from '../../src/model/pretrain/scenes.ts';
 
 const W = 96;
@@ -139,5 +140,17 @@ describe('scene depth', () => {
     assert.equal(d.length, 128 * 128);
     for (const v of d) assert.ok(v >= 0 && v <= 1);
     assert.ok(Math.max(...d) > 0.5);
+  });
+
+  it('layered scenes draw 1–3 cut-outs far to near', () => {
+    const rng = new Rng(7);
+    const counts = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      const spec = layeredScene(rng, ['cat', 'tulip', 'pizza']);
+      counts.add(spec.objects.length);
+      for (let j = 1; j < spec.objects.length; j++) assert.ok(spec.objects[j]!.size >= spec.objects[j - 1]!.size);
+      for (const o of spec.objects) assert.ok(o.size >= 0.2 && o.size <= 0.85 && o.cx >= 0.1 && o.cx <= 0.9);
+    }
+    assert.deepEqual([...counts].sort(), [1, 2, 3]);
   });
 });

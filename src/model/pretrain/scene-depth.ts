@@ -8,9 +8,11 @@
 // (bigger = nearer), composited over what is behind it with the sprite's alpha exactly as its
 // colour is: same footprint, same bilinear alpha, same order (later objects in front).
 
+import type { Rng } from '../../engine/rng.ts';
 import type { RgbImage } from '../backend.ts';
 import { imageToDepth as toDepth, depthToImage as toImage } from '../conditioning/depth-image.ts';
-import type { SceneSpec, Sprite } from './scenes.ts';
+import { COLORS } from '../flux-mini/caption-vocabulary.ts';
+import type { Placement, SceneSpec, Sprite } from './scenes.ts';
 
 /** The ground plane's inverse depth at the top and bottom rows; rows between are linear in y. */
 export const GROUND_DEPTH = { top: 0.05, bottom: 0.3 } as const;
@@ -76,4 +78,28 @@ export function depthToImage(depth: Float32Array, width: number, height: number)
 /** Mean of the channels / 255. */
 export function imageToDepth(img: RgbImage): Float32Array {
   return toDepth(img);
+}
+
+/**
+ * A scene with more layout than `randomScene`'s fixed slots, for depth training and evaluation:
+ * 1–3 cut-outs of random sizes (0.2–0.85 of the width) anywhere in the frame (partly cropped at
+ * the edges), drawn far to near — smaller first, so whoever covers another is also nearer, as in a
+ * real scene.
+ */
+export function layeredScene(rng: Rng, concepts: readonly string[]): SceneSpec {
+  const colors = Object.keys(COLORS);
+  const background = colors[rng.int(colors.length)]!;
+  const r = rng.uniform();
+  const n = r < 0.4 ? 1 : r < 0.75 ? 2 : 3;
+  const objects: Placement[] = [];
+  for (let i = 0; i < n; i++) {
+    objects.push({
+      concept: concepts[rng.int(concepts.length)]!,
+      cx: 0.1 + 0.8 * rng.uniform(),
+      cy: 0.1 + 0.8 * rng.uniform(),
+      size: 0.2 + 0.65 * rng.uniform(),
+    });
+  }
+  objects.sort((a, b) => a.size - b.size);
+  return { background, objects };
 }
