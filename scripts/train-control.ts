@@ -1,16 +1,16 @@
 // npm run train:control -- --kind canny|depth|fill [--minutes 20] [--steps 3000] [--lr 1e-3] [--rank 32] [--seed 1] [--threads 2]
-// Trains (or resumes) one flux-mini control variant; see src/model/conditioning/train-control.ts and MODEL_CARD.md.
+// Trains (or resumes) one flux-mini control variant; see src/model/pretrain/train-control.ts and MODEL_CARD.md.
 
 import { parseArgs } from 'node:util';
 import type { StructuralKind } from '../src/model/backend.ts';
 import { STRUCTURAL_KINDS } from '../src/model/conditioning/control-variant.ts';
-import { sceneControlImage } from '../src/model/conditioning/scene-control-images.ts';
-import { trainControl } from '../src/model/conditioning/train-control.ts';
 import { loadFluxMiniConfig, MODEL_DIR } from '../src/model/flux-mini/config.ts';
 import { TextEncoderSession } from '../src/model/flux-mini/text-session.ts';
 import { loadFluxMiniWeights } from '../src/model/flux-mini/weights.ts';
 import { PRETRAIN_CATEGORIES } from '../src/model/pretrain/pretrain.ts';
+import { sceneControlImage } from '../src/model/pretrain/scene-control-images.ts';
 import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from '../src/model/pretrain/scenes.ts';
+import { trainControl } from '../src/model/pretrain/train-control.ts';
 
 const { values } = parseArgs({
   options: {

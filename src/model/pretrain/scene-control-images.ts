@@ -2,9 +2,9 @@
 // canny edges at thresholds drawn around the API's defaults (50 / 200), or its exact depth.
 
 import type { StructuralKind } from '../backend.ts';
-import { depthToImage, renderSceneDepth } from '../pretrain/scene-depth.ts';
-import { cannyControlImage } from './canny.ts';
+import { cannyControlImage } from '../conditioning/canny.ts';
 import type { SceneControlImage } from './control-scenes.ts';
+import { depthToImage, renderSceneDepth } from './scene-depth.ts';
 
 export function sceneControlImage(kind: StructuralKind): SceneControlImage | undefined {
   switch (kind) {

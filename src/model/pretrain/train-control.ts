@@ -11,6 +11,8 @@ import { AdamW } from '../../engine/adamw.ts';
 import { Rng } from '../../engine/rng.ts';
 import type { StructuralKind } from '../backend.ts';
 import { imageIds, imageToTokens } from '../codec/patches.ts';
+import { pixelCodec } from '../conditioning/condition.ts';
+import { adapterFile, adapterStateFile, controlParams, initialVariantWeights } from '../conditioning/control-variant.ts';
 import { fluxFeeds } from '../flux/feeds.ts';
 import { LORA_SCALE_INPUT } from '../flux/params.ts';
 import { buildFluxTrainingGraph } from '../flux/training.ts';
@@ -19,15 +21,13 @@ import { type FluxMiniConfig, textTokens, trainingTimesteps } from '../flux-mini
 import type { TextEncoderSession } from '../flux-mini/text-session.ts';
 import { initLoraTensors } from '../lora/init.ts';
 import { blockLinears } from '../lora/lora.ts';
-import type { Sprite } from '../pretrain/scenes.ts';
 import { concatChannels } from '../sampling/sampler.ts';
 import { type Tensors, writeTensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch, learningRate } from '../train/flow.ts';
 import { TrainingStep } from '../train/step.ts';
-import { pixelCodec } from './condition.ts';
 import { controlExample, type SceneControlImage } from './control-scenes.ts';
-import { adapterFile, adapterStateFile, controlParams, initialVariantWeights } from './control-variant.ts';
+import type { Sprite } from './scenes.ts';
 
 export interface ControlTrainOptions {
   kind: StructuralKind;

@@ -2,7 +2,7 @@
 // boxes, blobs, brush strokes, an object's silhouette, and borders for outpainting. 1 = repaint.
 
 import type { Rng } from '../../engine/rng.ts';
-import type { Placement, Sprite } from '../pretrain/scenes.ts';
+import type { Placement, Sprite } from './scenes.ts';
 
 export type MaskKind = 'box' | 'blob' | 'brush' | 'silhouette' | 'border';
 export const MASK_KINDS: readonly MaskKind[] = ['box', 'blob', 'brush', 'silhouette', 'border'];

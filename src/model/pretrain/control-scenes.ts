@@ -4,9 +4,9 @@
 
 import type { Rng } from '../../engine/rng.ts';
 import type { RgbImage, StructuralKind } from '../backend.ts';
-import { randomScene, renderScene, type SceneSpec, type Sprite } from '../pretrain/scenes.ts';
-import { type ImageCodec, imageToChw, prepareControl, prepareFill } from './condition.ts';
+import { type ImageCodec, imageToChw, prepareControl, prepareFill } from '../conditioning/condition.ts';
 import { randomMask } from './random-mask.ts';
+import { randomScene, renderScene, type SceneSpec, type Sprite } from './scenes.ts';
 
 export interface ControlExample {
   image: RgbImage;
