@@ -151,8 +151,8 @@ describe('trainControl', () => {
     const text = await TextEncoderSession.create(config, weights.text, 1);
     const concepts = listConcepts().filter((c) => CORE_CONCEPTS.slice(0, 3).includes(c.name));
     const modelDir = pathToFileURL(`${dir}/`);
-    const state = await trainControl({
-      kind: 'fill',
+    const options = {
+      kind: 'fill' as const,
       config,
       weights: weights.flux,
       text,
@@ -169,7 +169,8 @@ describe('trainControl', () => {
       resolutions: [{ size: 16, batch: 2 }],
       threads: 1,
       log: () => {},
-    });
+    };
+    const state = await trainControl(options);
     assert.equal(state.step, 3);
     const adapter = readTensors(readFileSync(new URL(adapterFile('fill'), modelDir))).tensors;
     const vp = controlParams(config.flux, 'fill', pixelCodec(8));
@@ -177,25 +178,7 @@ describe('trainControl', () => {
     const merged = variantWeights(weights.flux, adapter, vp);
     assert.notDeepEqual(merged.get('single_blocks.0.linear1.weight')!.data, weights.flux.get('single_blocks.0.linear1.weight')!.data);
     // resumes from its checkpoint and stops at the schedule's end
-    const again = await trainControl({
-      kind: 'fill',
-      config,
-      weights: weights.flux,
-      text,
-      sprites: await loadSprites(concepts),
-      concepts: concepts.map((c) => c.name),
-      modelDir,
-      checkpointPath: join(dir, 'fill.ckpt'),
-      seed: 1,
-      lr: 1e-3,
-      rank: 4,
-      steps: 3,
-      deadline: Date.now() + 600_000,
-      checkpointEvery: 2,
-      resolutions: [{ size: 16, batch: 2 }],
-      threads: 1,
-      log: () => {},
-    });
+    const again = await trainControl(options);
     assert.equal(again.step, 3);
     await text.release();
   });

@@ -81,6 +81,19 @@ export async function fitImage(img: RgbImage, width: number, height: number): Pr
   return { width, height, data: new Uint8Array(data) };
 }
 
+/**
+ * Resizes with the aspect ratio free (a token bucket's differs from the image's by a few %): unlike
+ * `fitImage` nothing is cropped, so a condition, its output and the request stay pixel-aligned.
+ */
+export async function stretchImage(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (img.width === width && img.height === height) return img;
+  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return { width, height, data: new Uint8Array(data) };
+}
+
 /** The token grid closest to the image's aspect ratio with about `tokens` tokens. */
 export function bucketFor(width: number, height: number, tokens: number, patch: number): TokenGrid {
   const aspect = width / height;

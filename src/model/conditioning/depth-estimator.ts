@@ -5,10 +5,9 @@
 // FLUX.1 Depth's preprocessor wraps: inverse depth in [0, 1], near = 1 (white).
 
 import { readFileSync } from 'node:fs';
-import sharp from 'sharp';
 import { Session } from '../../engine/session.ts';
 import type { RgbImage } from '../backend.ts';
-import { bucketFor, imageToTokens } from '../codec/patches.ts';
+import { bucketFor, imageToTokens, stretchImage } from '../codec/patches.ts';
 import { frozenWeights, unusedWeights } from '../flux/weights.ts';
 import { MODEL_DIR } from '../flux-mini/config.ts';
 import { readTensors, type Tensors } from '../tensors.ts';
@@ -18,16 +17,6 @@ import { buildDepthGraph, DEPTH_INPUT, DEPTH_NET_CONFIG, type DepthNetConfig, po
 export const DEPTH_WEIGHTS_URL = new URL('depth-estimator.safetensors', MODEL_DIR);
 /** The safetensors metadata key holding the DepthNetConfig as JSON. */
 export const CONFIG_METADATA = 'config';
-
-/** Resizes with the aspect ratio free (the bucket's differs from the image's by a few %): every pixel of the input is seen. */
-async function resizeImage(img: RgbImage, width: number, height: number): Promise<RgbImage> {
-  if (img.width === width && img.height === height) return img;
-  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return { width, height, data: new Uint8Array(data) };
-}
 
 /** Bilinear resize of a one-channel map, pixel centres aligned (align_corners = false). */
 export function resizeDepth(d: Float32Array, width: number, height: number, toWidth: number, toHeight: number): Float32Array {
@@ -99,7 +88,7 @@ export class DepthEstimator {
     const grid = bucketFor(img.width, img.height, c.tokens, c.patch);
     const w = grid.cols * c.patch;
     const h = grid.rows * c.patch;
-    const input = await resizeImage(img, w, h);
+    const input = await stretchImage(img, w, h);
     const session = await this.session(grid.rows, grid.cols);
     const res = await session.run({ [DEPTH_INPUT.img]: imageToTokens(input, c.patch), ...positionFeeds(c, grid.rows, grid.cols, 1) });
     const depth = tokensToDepth(res.out as Float32Array, grid.rows, grid.cols, c.patch);

@@ -6,23 +6,13 @@
 
 import sharp from 'sharp';
 import type { RgbImage, StructuralControl } from '../backend.ts';
-import type { TokenGrid } from '../codec/patches.ts';
+import { stretchImage, type TokenGrid } from '../codec/patches.ts';
 import { imageToChw, pixelCodec, prepareControl, prepareFill } from '../conditioning/condition.ts';
 
 /** What turns a photo into the map a variant follows. */
 export interface Preprocessors {
   canny(img: RgbImage, low: number, high: number): RgbImage;
   depth(img: RgbImage): Promise<RgbImage>;
-}
-
-/** Stretch (not crop) to the grid so the condition and the output stay pixel-aligned with the request. */
-export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
-  if (img.width === width && img.height === height) return img;
-  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return { width, height, data: new Uint8Array(data) };
 }
 
 async function resizeMask(mask: Uint8Array, from: { width: number; height: number }, width: number, height: number): Promise<Float32Array> {
@@ -42,7 +32,7 @@ export async function conditionTokens(control: StructuralControl, grid: TokenGri
   const width = grid.cols * grid.patch;
   const height = grid.rows * grid.patch;
   const codec = pixelCodec(grid.patch);
-  const image = await resizeRgb(control.image, width, height);
+  const image = await stretchImage(control.image, width, height);
   switch (control.kind) {
     case 'canny': {
       const edges = control.preprocessed ? image : pre.canny(image, control.lowThreshold, control.highThreshold);
@@ -61,7 +51,7 @@ export async function conditionTokens(control: StructuralControl, grid: TokenGri
 
 /** The sample at the requested size; for fill, the user's pixels wherever the mask keeps them. */
 export async function structuralOutput(sample: RgbImage, control: StructuralControl, width: number, height: number): Promise<RgbImage> {
-  const out = await resizeRgb(sample, width, height);
+  const out = await stretchImage(sample, width, height);
   if (control.kind !== 'fill') return out;
   const { image, mask } = control;
   if (image.width !== width || image.height !== height) throw new Error(`fill: the image is ${image.width}×${image.height}, the request ${width}×${height}`);
