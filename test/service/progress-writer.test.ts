@@ -1,6 +1,7 @@
 // The progress writer: PGlite runs each UPDATE on the HTTP thread, so progress is written at most once a second.
+// Deterministic: Date and setTimeout are node:test's mock timers, moved by the test.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import type { JobContext } from '../../src/service/jobs/job-context.ts';
 import { throttledProgressWriter } from '../../src/service/jobs/progress-writer.ts';
 
@@ -15,26 +16,37 @@ function recordingCtx() {
   return { writes, ctx: { db, job: { id: 'job' } } as unknown as JobContext };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lets the writes already started reach the database (setImmediate is not mocked). */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+/** Moves the mocked clock on by `ms`, a millisecond at a time, letting each write started reach the database at its time. */
+async function advance(ms: number) {
+  await settle();
+  for (let i = 0; i < ms; i++) {
+    mock.timers.tick(1);
+    await settle();
+  }
+}
 
 describe('throttledProgressWriter', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 }));
+  afterEach(() => mock.timers.reset());
+
   it('writes the first report at once, then at most once a second, the last of a burst included', async () => {
     const { writes, ctx } = recordingCtx();
     const w = throttledProgressWriter(ctx);
-    const t0 = Date.now();
+    // 1.5 s of reports every 60 ms (0.01 at 0 ms … 0.25 at 1440 ms): the first at once, the newest when its
+    // second is up (0.17, reported at 960 ms, written at 1000 ms), and the burst's last when its second is up.
     for (let i = 1; i <= 25; i++) {
       w.report(i / 100);
-      await sleep(60);
+      await advance(60);
     }
-    // ~1.5 s of reports every 60 ms: the first, one a second later, and the burst's last when its second is up.
-    await sleep(1100);
-    assert.deepEqual(
-      writes.map((x) => x.progress),
-      [writes[0]!.progress, writes[1]!.progress, 0.25],
-    );
-    assert.equal(writes[0]!.progress, 0.01);
-    assert.ok(writes[0]!.at - t0 < 20);
-    for (let i = 1; i < writes.length; i++) assert.ok(writes[i]!.at - writes[i - 1]!.at >= 990, `${writes[i]!.at - writes[i - 1]!.at} ms apart`);
+    await advance(1100);
+    assert.deepEqual(writes, [
+      { at: 0, progress: 0.01 },
+      { at: 1000, progress: 0.17 },
+      { at: 2000, progress: 0.25 },
+    ]);
     // Nothing new, nothing written; flush writes what is pending, once.
     w.report(0.25);
     await w.flush();
@@ -47,5 +59,18 @@ describe('throttledProgressWriter', () => {
     w.report(2);
     await w.flush();
     assert.equal(writes.at(-1)!.progress, 0.999);
+  });
+
+  it('a report a second or more after the last write is written at once, without a timer', async () => {
+    const { writes, ctx } = recordingCtx();
+    const w = throttledProgressWriter(ctx);
+    w.report(0.1);
+    await advance(1000);
+    w.report(0.2);
+    await settle();
+    assert.deepEqual(writes, [
+      { at: 0, progress: 0.1 },
+      { at: 1000, progress: 0.2 },
+    ]);
   });
 });

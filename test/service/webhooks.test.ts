@@ -4,6 +4,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isPrivateAddress, obviouslyPrivate, resolvePublicAddress } from '../../src/service/webhooks/ssrf-guard.ts';
+import { retryDelayMs } from '../../src/service/webhooks/webhook-dispatcher.ts';
 import { DeterministicTestBackend } from './support/deterministic-test-backend.ts';
 import { apiClient, KEY_A, startTestServer, type TestServer, waitUntil } from './support/harness.ts';
 
@@ -47,13 +48,27 @@ describe('webhooks: signed, retried with back-off', () => {
     assert.match(payload.result.sample, /\/v1\/files\/sample\//);
     assert.equal(last.headers['x-webhook-secret'], 's3cret');
     assert.equal(last.headers['x-webhook-signature'], `sha256=${createHmac('sha256', 's3cret').update(last.body).digest('hex')}`);
-    // Exponential back-off: the second gap is longer than the first.
+    // Exponential back-off: each retry waits at least its delay after the failure before it (150 ms, then
+    // 300 ms). Lower bounds only, which a busy machine cannot break (it makes the gaps longer, never
+    // shorter); 10 ms of slack for the database's clock against this one's.
     const [a, b, c] = received.map((r) => r.at);
-    assert.ok(c! - b! >= (b! - a!) * 1.3, `gaps ${b! - a!} then ${c! - b!}`);
+    assert.ok(b! - a! >= 150 - 10, `first retry ${b! - a!} ms after the first failure`);
+    assert.ok(c! - b! >= 300 - 10, `second retry ${c! - b!} ms after the second failure`);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(received.length, 3, 'no more deliveries after a 2xx');
     const row = (await server.db.query<{ state: string; attempts: number }>('select state, attempts from webhook_deliveries')).rows[0]!;
     assert.deepEqual(row, { state: 'delivered', attempts: 3 });
+  });
+});
+
+describe('webhook retry delays', () => {
+  it('double from the configured back-off after each failure, capped at an hour', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => retryDelayMs(150, n)),
+      [150, 300, 600, 1200],
+    );
+    assert.equal(retryDelayMs(60_000, 8), 3_600_000);
+    assert.equal(retryDelayMs(60_000, 50), 3_600_000);
   });
 });
 

@@ -14,7 +14,7 @@ const PROGRESS_WRITE_INTERVAL_MS = 1000;
  * the task Ready.
  */
 export function throttledProgressWriter(ctx: JobContext) {
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY; // never written: the first report goes out at once, whatever the clock reads
   let written: number | null = null;
   let pending: number | null = null;
   let chain: Promise<void> = Promise.resolve();

@@ -37,10 +37,12 @@ export class TaskCache {
   constructor(
     private readonly db: Queryable,
     private readonly ttlMs: number,
+    /** The clock rows are aged by (tests drive their own). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async find(id: string, keyId: string, region: string): Promise<TaskRow | null> {
-    const now = Date.now();
+    const now = this.now();
     const hit = this.rows.get(id);
     if (hit && now - hit.at < this.ttlMs) {
       if (now - hit.at >= this.ttlMs * REFRESH_AT) this.refresh(id, hit.row.key_id, hit.row.region);
@@ -59,7 +61,7 @@ export class TaskCache {
     const k = `${id}\u0000${keyId}\u0000${region}`;
     const pending = this.loads.get(k);
     if (pending) return pending.promise;
-    const started = Date.now();
+    const started = this.now();
     const load: Load = { promise: Promise.resolve(null), void: false };
     load.promise = findTask(this.db, id, keyId, region).then(
       (row) => {

@@ -16,6 +16,11 @@ export interface WebhookDispatcherOptions {
   log?: (msg: string) => void;
 }
 
+/** How long a delivery waits after its `attempts`-th failed attempt: backoffMs, doubling each time, at most an hour. */
+export function retryDelayMs(backoffMs: number, attempts: number): number {
+  return Math.min(backoffMs * 2 ** (attempts - 1), 3_600_000);
+}
+
 interface Delivery {
   id: string;
   task_id: string;
@@ -106,7 +111,7 @@ export class WebhookDispatcher {
       return;
     }
     const giveUp = attempts >= this.o.maxAttempts;
-    const delay = Math.min(this.o.backoffMs * 2 ** (attempts - 1), 3_600_000);
+    const delay = retryDelayMs(this.o.backoffMs, attempts);
     this.o.log?.(`webhook ${d.url} for ${d.task_id} failed (attempt ${attempts}): ${error}${giveUp ? '; giving up' : ''}`);
     await this.o.db.query(
       `update webhook_deliveries set attempts = $2, last_error = $3, state = $4, next_attempt_at = now() + ($5::int * interval '1 millisecond') where id = $1`,
