@@ -73,6 +73,22 @@ describe('hostile input', () => {
     assert.ok(JSON.stringify(r.body).length < 300);
   });
 
+  it('the nesting limit is 32 levels, on the JSON routes and the upload route alike', async () => {
+    // The body is level 0: prompt nested 31 deep is an ordinary wrong type, 32 deep is refused as JSON.
+    const nested = (levels: number) => `${'['.repeat(levels)}"x"${']'.repeat(levels)}`;
+    let r = await api.post('/v1/flux-pro', `{"prompt": ${nested(31)}}`);
+    assert.equal(r.status, 422);
+    assert.equal(r.body.detail[0].type, 'string_type');
+    r = await api.post('/v1/flux-pro', `{"prompt": ${nested(32)}}`);
+    assert.equal(r.status, 422);
+    assert.deepEqual([r.body.detail[0].type, r.body.detail[0].ctx.error], ['json_invalid', 'nesting deeper than 32 levels']);
+    for (const levels of [10_000, 31, 32]) {
+      r = await api.post('/v1/finetune', `{"file_data": "${zip}", "mode": "product", "finetune_comment": ${nested(levels)}}`);
+      assert.equal(r.status, 422, `${levels} levels`);
+      assert.equal(r.body.detail[0].type, levels < 32 ? 'string_type' : 'json_invalid', `${levels} levels: ${JSON.stringify(r.body.detail[0])}`);
+    }
+  });
+
   it('the 422 echo of a missing field shows the body cut down, not a 10 MB file_data', async () => {
     const r = await api.post('/v1/finetune', { file_data: 'A'.repeat(10_000_000), mode: 'product' });
     assert.equal(r.status, 422);
