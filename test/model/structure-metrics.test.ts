@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { edgeF1, psnr } from '../../src/model/eval/structure.ts';
+import { edgeF1, maskEdgeStep, psnr } from '../../src/model/eval/structure.ts';
 
 describe('edgeF1', () => {
   const w = 10;
@@ -30,5 +30,45 @@ describe('psnr', () => {
       Infinity,
     );
     assert.ok(Math.abs(psnr(a, b, (i) => i === 1) - 20 * Math.log10(255 / 5)) < 1e-9);
+  });
+});
+
+describe('maskEdgeStep', () => {
+  // a 10×10 image whose right half (x ≥ 5) is repainted
+  const repaint = (p: number) => p % 10 >= 5;
+  const image = (f: (x: number) => number) => ({ width: 10, height: 10, data: Uint8Array.from({ length: 300 }, (_, i) => f(Math.floor(i / 3) % 10)) });
+  it('is the offset of a pasted-in flat patch and 0 for a continuous one', () => {
+    assert.equal(
+      maskEdgeStep(
+        image((x) => (x >= 5 ? 130 : 100)),
+        repaint,
+      ),
+      30,
+    );
+    assert.equal(
+      maskEdgeStep(
+        image(() => 77),
+        repaint,
+      ),
+      0,
+    );
+  });
+  it('sees a ramp as its slope over the 2·gap − 1 pixels between the pair', () => {
+    assert.equal(
+      maskEdgeStep(
+        image((x) => 10 * x),
+        repaint,
+        2,
+      ),
+      30,
+    );
+    assert.equal(
+      maskEdgeStep(
+        image((x) => 10 * x),
+        repaint,
+        1,
+      ),
+      10,
+    );
   });
 });

@@ -1,6 +1,7 @@
 // Model-independent measures of whether an output follows the structure it was given: edge F1
 // between two edge maps with a small localisation tolerance (as the BSDS benchmark matches edges),
-// and the PSNR of the pixels a fill request keeps.
+// the PSNR of the pixels a fill request keeps, and how hard a fill's outline shows (the colour step
+// across the mask's edge).
 
 import type { RgbImage } from '../backend.ts';
 
@@ -56,4 +57,39 @@ export function psnr(a: RgbImage, b: RgbImage, keep: (pixel: number) => boolean 
   }
   if (n === 0) throw new Error('psnr: no pixels selected');
   return sq === 0 ? Infinity : 10 * Math.log10((255 * 255) / (sq / n));
+}
+
+/**
+ * Mean absolute colour step (0–255, over RGB) across the edge of a mask: for every repainted pixel
+ * with a kept 4-neighbour, the pixel `gap` − 1 further inside against the one `gap` outside (the
+ * `gap`-th repainted and the `gap`-th kept pixel from the edge, 2·gap − 1 apart). A fill whose
+ * repainted colours meet their surroundings scores what the image itself varies over that distance;
+ * a pasted-in patch scores its offset.
+ */
+export function maskEdgeStep(image: RgbImage, repaint: (pixel: number) => boolean, gap = 2): number {
+  const { width, height, data } = image;
+  let sum = 0;
+  let n = 0;
+  const at = (x: number, y: number) => (x >= 0 && y >= 0 && x < width && y < height ? y * width + x : -1);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!repaint(y * width + x)) continue;
+      for (const [dx, dy] of [
+        [-1, 0],
+        [1, 0],
+        [0, -1],
+        [0, 1],
+      ] as const) {
+        const q = at(x + dx, y + dy);
+        if (q < 0 || repaint(q)) continue;
+        const inside = at(x - (gap - 1) * dx, y - (gap - 1) * dy);
+        const outside = at(x + gap * dx, y + gap * dy);
+        if (inside < 0 || outside < 0 || !repaint(inside) || repaint(outside)) continue;
+        for (let c = 0; c < 3; c++) sum += Math.abs(data[inside * 3 + c]! - data[outside * 3 + c]!);
+        n += 3;
+      }
+    }
+  }
+  if (n === 0) throw new Error('maskEdgeStep: the mask has no edge');
+  return sum / n;
 }

@@ -1,13 +1,14 @@
 // The canny, depth and fill requests on flux-mini: the request's image becomes the condition tokens
 // at the model's token grid (resized, then preprocessed there, as BFL's `prepare_control` resizes
 // before its Canny/Depth encoder runs), and the sample goes back to the requested size. Fill keeps
-// every unmasked pixel of the user's image exactly: the model's output is blended in by the mask at
-// the input resolution.
+// every unmasked pixel of the user's image exactly: the model's output, its colours first matched
+// to the kept pixels around the mask (seamless.ts), is blended in by the mask at the input resolution.
 
 import sharp from 'sharp';
 import type { RgbImage, StructuralControl } from '../backend.ts';
 import { stretchImage, type TokenGrid } from '../codec/patches.ts';
 import { imageToChw, pixelCodec, prepareControl, prepareFill } from '../conditioning/condition.ts';
+import { harmonicFill } from '../conditioning/seamless.ts';
 
 /** What turns a photo into the map a variant follows. */
 export interface Preprocessors {
@@ -51,14 +52,26 @@ export async function conditionTokens(control: StructuralControl, grid: TokenGri
 
 /** The sample at the requested size; for fill, the user's pixels wherever the mask keeps them. */
 export async function structuralOutput(sample: RgbImage, control: StructuralControl, width: number, height: number): Promise<RgbImage> {
-  const out = await stretchImage(sample, width, height);
-  if (control.kind !== 'fill') return out;
+  if (control.kind !== 'fill') return stretchImage(sample, width, height);
   const { image, mask } = control;
   if (image.width !== width || image.height !== height) throw new Error(`fill: the image is ${image.width}×${image.height}, the request ${width}×${height}`);
+  const out = await stretchImage(await matchSurroundings(sample, image, mask), width, height);
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < width * height; i++) {
     const m = mask[i]! / 255;
     for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(image.data[i * 3 + c]! * (1 - m) + out.data[i * 3 + c]! * m);
   }
+  return { width, height, data };
+}
+
+/** The sample plus the user's image − sample, known on the kept pixels, continued harmonically under the mask. */
+async function matchSurroundings(sample: RgbImage, image: RgbImage, mask: Uint8Array): Promise<RgbImage> {
+  const { width, height } = sample;
+  const user = await stretchImage(image, width, height);
+  const repaint = await resizeMask(mask, image, width, height);
+  const kept = Uint8Array.from(repaint, (m) => (m === 0 ? 1 : 0));
+  const difference = Float32Array.from(sample.data, (v, i) => user.data[i]! - v);
+  const correction = harmonicFill(difference, kept, width, height, 3);
+  const data = Uint8Array.from(sample.data, (v, i) => Math.max(0, Math.min(255, Math.round(v + correction[i]!))));
   return { width, height, data };
 }
