@@ -1,11 +1,14 @@
 // npm run bench:control -- [--samples 6] [--steps 50] [--iterations 300] [--grid models/flux-mini/structural-grid.png] [--json]
 // Issue 11: do the canny, depth and fill variants follow the structure they are given? All on
-// held-out seeded scenes, through the backend the service uses:
+// held-out seeded scenes whose layout the prompt does not say (freeLayoutScene: objects anywhere, at
+// any size, captioned "a cat on a red background"), so that following the prompt alone cannot score;
+// through the backend the service uses:
 // - canny: edge F1 (2 px tolerance) between the control edges and the canny edges of the output,
 //   against the same prompt without control (flux-pro);
 // - depth: Spearman between the requested depth and the estimator's depth of the output;
-// - fill: PSNR of the kept pixels at the input resolution (512 px) and recognition (top-5 over the
-//   vocabulary) of the prompted concept painted into the masked centre;
+// - fill: PSNR of the kept pixels at the input resolution (512 px), the colour step across the
+//   mask's outline (the seam), and recognition (top-5 over the vocabulary) of the prompted concept
+//   painted into the masked centre;
 // - finetuned: a LoRA trained on a held-out concept; fidelity of each variant's samples to its
 //   training images at finetune_strength 0 / 0.5 / 1 / 1.5;
 // - time per image at the routes' default steps, next to flux-pro-finetuned's.
@@ -18,11 +21,11 @@ import { DepthEstimator, depthControlImage } from '../src/model/conditioning/dep
 import { spearman } from '../src/model/eval/rank-correlation.ts';
 import { ConceptGallery, summariseRanks } from '../src/model/eval/recognition.ts';
 import { nearestNeighbourSimilarity } from '../src/model/eval/similarity.ts';
-import { edgeF1, psnr } from '../src/model/eval/structure.ts';
+import { edgeF1, maskEdgeStep, psnr } from '../src/model/eval/structure.ts';
 import { FluxMiniBackend, vocabulary } from '../src/model/flux-mini/backend.ts';
 import { COLORS } from '../src/model/flux-mini/caption-vocabulary.ts';
 import { depthToImage, renderSceneDepth } from '../src/model/pretrain/scene-depth.ts';
-import { HELD_OUT, listConcepts, loadSprites, randomScene, renderScene, type SceneSpec } from '../src/model/pretrain/scenes.ts';
+import { freeLayoutScene, HELD_OUT, listConcepts, loadSprites, renderScene, type SceneSpec } from '../src/model/pretrain/scenes.ts';
 import { parseArgs, peakRssMiB } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
@@ -57,8 +60,8 @@ async function generate(
   return { image, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Held-out scenes: the training distribution's captions, from a seed training never used. */
-const scenes = Array.from({ length: count }, () => randomScene(rng, vocab));
+/** Held-out scenes from a seed training never used. */
+const scenes = Array.from({ length: count }, () => freeLayoutScene(rng, vocab));
 const sceneImage = (spec: SceneSpec, size = SIZE) => renderScene(spec, sprites, size, size);
 
 // ---- canny
@@ -94,7 +97,7 @@ for (const [i, { spec, caption }] of scenes.entries()) {
 }
 
 // ---- fill: a centred object on a 512 px photo, its box repainted with another concept
-const fill = { psnr_kept: [] as number[], ranks: [] as number[], seconds: [] as number[] };
+const fill = { psnr_kept: [] as number[], edge_step: [] as number[], ranks: [] as number[], seconds: [] as number[] };
 const colours = Object.keys(COLORS);
 for (let i = 0; i < count; i++) {
   const background = colours[rng.int(colours.length)]!;
@@ -112,6 +115,7 @@ for (let i = 0; i < count; i++) {
     size: FILL_SIZE,
   });
   fill.psnr_kept.push(psnr(out.image, image, (p) => mask[p] === 0));
+  fill.edge_step.push(maskEdgeStep(out.image, (p) => mask[p]! > 0));
   const small = await resize(out.image, SIZE);
   fill.ranks.push(gallery.rank(small, after, background));
   fill.seconds.push(out.seconds);
@@ -195,6 +199,8 @@ const result = {
   },
   fill: {
     psnr_kept_db: Math.min(...fill.psnr_kept),
+    // mean colour step (0–255) across the mask's outline, 2 px each side: the seam
+    mask_edge_step: mean(fill.edge_step),
     recognition: summariseRanks(fill.ranks, vocab.length),
   },
   finetuned: Object.fromEntries(Object.entries(finetuned).map(([k, f]) => [k, { fidelity_by_strength: f, rises_with_strength: rises(f) }])),

@@ -1,4 +1,4 @@
-// npm run train:control -- --kind canny|depth|fill [--minutes 20] [--steps 3000] [--lr 1e-3] [--rank 32] [--seed 1] [--threads 2]
+// npm run train:control -- --kind canny|depth|fill [--minutes 20] [--steps 3000] [--lr 1e-3] [--rank 32] [--seed 1] [--free-layout 0.75] [--threads 2]
 // Trains (or resumes) one flux-mini control variant; see src/model/pretrain/train-control.ts and MODEL_CARD.md.
 
 import { parseArgs } from 'node:util';
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     threads: { type: 'string' },
     'checkpoint-every': { type: 'string', default: '100' },
+    // canny learnt nothing from pretraining scenes, whose captions already say the layout
+    'free-layout': { type: 'string', default: '0' },
   },
 });
 const kind = values.kind as StructuralKind;
@@ -39,6 +41,7 @@ await trainControl({
   sprites: await loadSprites(concepts),
   concepts: concepts.map((x) => x.name),
   controlImage: sceneControlImage(kind),
+  freeLayout: Number(values['free-layout']),
   modelDir: MODEL_DIR,
   checkpointPath: `data/control/${kind}.ckpt.safetensors`,
   seed: Number(values.seed),

@@ -13,8 +13,7 @@
 // not the run was interrupted. The EMA weights ship in F16 with a JSON of the training state and
 // the held-out Spearman (src/model/eval/depth-eval.ts).
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AdamW } from '../src/engine/adamw.ts';
@@ -25,6 +24,7 @@ import { CONFIG_METADATA, DEPTH_WEIGHTS_URL, DepthEstimator } from '../src/model
 import { buildDepthGraph, DEPTH_INPUT, DEPTH_NET_CONFIG, depthToTokens, positionFeeds } from '../src/model/conditioning/depth-network.ts';
 import { heldOutDepthCases, scoreDepth } from '../src/model/eval/depth-eval.ts';
 import { initialWeight } from '../src/model/flux-mini/init.ts';
+import { atomicWrite } from '../src/model/pretrain/atomic-write.ts';
 import { PRETRAIN_CATEGORIES } from '../src/model/pretrain/pretrain.ts';
 import { layeredScene, renderSceneDepth } from '../src/model/pretrain/scene-depth.ts';
 import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites, randomScene, renderScene, type Sprite } from '../src/model/pretrain/scenes.ts';
@@ -79,12 +79,6 @@ function lrAt(step: number): number {
   if (step < WARMUP) return (baseLr * (step + 1)) / WARMUP;
   const t = Math.min(1, (step - WARMUP) / Math.max(1, maxSteps - WARMUP));
   return baseLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * t)));
-}
-
-function atomicWrite(path: string, bytes: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
 }
 
 /** Flip, colour jitter, greyscale, noise: applied to the picture (the flip to the depth too), in place. */

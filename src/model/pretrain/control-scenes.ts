@@ -6,7 +6,7 @@ import type { Rng } from '../../engine/rng.ts';
 import type { RgbImage, StructuralKind } from '../backend.ts';
 import { type ImageCodec, imageToChw, prepareControl, prepareFill } from '../conditioning/condition.ts';
 import { randomMask } from './random-mask.ts';
-import { randomScene, renderScene, type SceneSpec, type Sprite } from './scenes.ts';
+import { freeLayoutScene, randomScene, renderScene, type SceneSpec, type Sprite } from './scenes.ts';
 
 export interface ControlExample {
   image: RgbImage;
@@ -27,10 +27,13 @@ export async function controlExample(
     size: number;
     codec: ImageCodec;
     captionDropout: number;
+    /** The fraction of scenes whose layout only the condition says (freeLayoutScene); the rest are pretraining scenes. */
+    freeLayout?: number;
     controlImage?: SceneControlImage;
   },
 ): Promise<ControlExample> {
-  const { spec, caption } = randomScene(rng, o.concepts, o.captionDropout);
+  const free = (o.freeLayout ?? 0) > 0 && rng.uniform() < o.freeLayout!;
+  const { spec, caption } = (free ? freeLayoutScene : randomScene)(rng, o.concepts, o.captionDropout);
   const image = renderScene(spec, o.sprites, o.size, o.size);
   if (kind === 'fill') {
     const objects = spec.objects.map((placement) => ({ placement, sprite: o.sprites.get(placement.concept)! }));

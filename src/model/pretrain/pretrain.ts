@@ -4,7 +4,7 @@
 // moments, RNG) is checkpointed locally, and the EMA weights are exported to the model folder in
 // fp16 at every checkpoint, which is what ships and what a fresh clone resumes from.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdamW } from '../../engine/adamw.ts';
@@ -21,6 +21,7 @@ import { readTensors, writeTensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch } from '../train/flow.ts';
 import { TrainingStep, trainingOutputs } from '../train/step.ts';
+import { atomicWrite } from './atomic-write.ts';
 import { sceneBatch } from './data.ts';
 import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
 
@@ -98,11 +99,6 @@ async function buildResolution(c: FluxMiniConfig, size: number, batch: number, t
   const shape = { batch, imgTokens: tokens, txtTokens: textTokens(c) };
   const t = ropeTables(jointIds(shape, batchIds), batch, shape.txtTokens + tokens, c.flux.axes_dim, c.flux.theta);
   return { size, batch, tokens, step, pe: { cos: Float32Array.from(t.cos), sin: Float32Array.from(t.sin) } };
-}
-
-function atomicWrite(path: string, bytes: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainState> {

@@ -203,6 +203,37 @@ const POSITIONS: Record<string, [number, number]> = {
 /** Sizes (fractions of the width) of a single centred object: min + span·u, u uniform in [0, 1). */
 export const CENTRED_SIZE = { min: 0.55, span: 0.3 } as const;
 
+/**
+ * A scene whose layout the caption does not say: one or two objects anywhere, at any size, captioned
+ * as if centred ("a cat on a red background"). The structural variants train on these so that the
+ * condition image, not the caption, is what places the objects.
+ */
+export function freeLayoutScene(rng: Rng, concepts: readonly string[], captionDropout = 0): { spec: SceneSpec; caption: string } {
+  const colors = Object.keys(COLORS);
+  const background = colors[rng.int(colors.length)]!;
+  const pick = () => concepts[rng.int(concepts.length)]!;
+  const place = (concept: string, min: number, span: number) => {
+    const size = min + span * rng.uniform();
+    const margin = size / 2 - 0.08;
+    return { concept, cx: margin + (1 - 2 * margin) * rng.uniform(), cy: margin + (1 - 2 * margin) * rng.uniform(), size };
+  };
+  let spec: SceneSpec;
+  let caption: string;
+  if (rng.uniform() < 0.65) {
+    const name = pick();
+    spec = { background, objects: [place(name, 0.3, 0.45)] };
+    caption = centredCaption(name, background);
+  } else {
+    const a = pick();
+    let b = pick();
+    while (b === a && concepts.length > 1) b = pick();
+    spec = { background, objects: [place(a, 0.25, 0.25), place(b, 0.25, 0.25)] };
+    caption = `${article(a)} ${a} and ${article(b)} ${b} on a ${background} background`;
+  }
+  if (captionDropout > 0 && rng.uniform() < captionDropout) caption = '';
+  return { spec, caption };
+}
+
 /** A random scene and its caption. `captionDropout` yields empty captions for classifier-free guidance. */
 export function randomScene(rng: Rng, concepts: readonly string[], captionDropout = 0): { spec: SceneSpec; caption: string } {
   const colors = Object.keys(COLORS);

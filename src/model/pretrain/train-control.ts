@@ -4,7 +4,7 @@
 // zero lora_B). Seeded and resumable from a local checkpoint; writes the adapter and its state to the
 // model folder at every checkpoint.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdamW } from '../../engine/adamw.ts';
@@ -26,6 +26,7 @@ import { type Tensors, writeTensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch, learningRate } from '../train/flow.ts';
 import { TrainingStep } from '../train/step.ts';
+import { atomicWrite } from './atomic-write.ts';
 import { controlExample, type SceneControlImage } from './control-scenes.ts';
 import type { Sprite } from './scenes.ts';
 
@@ -38,6 +39,8 @@ export interface ControlTrainOptions {
   sprites: ReadonlyMap<string, Sprite>;
   concepts: readonly string[];
   controlImage?: SceneControlImage;
+  /** See controlExample; recorded in the state. */
+  freeLayout?: number;
   modelDir: URL;
   checkpointPath: string;
   seed: number;
@@ -60,6 +63,8 @@ export interface ControlTrainState {
   losses: [number, number][];
   rank: number;
   seed: number;
+  lr?: number;
+  free_layout?: number;
 }
 
 /** Alternating low and native batches, as finetunes at priority quality train. */
@@ -67,11 +72,6 @@ export const CONTROL_RESOLUTIONS = [
   { size: 64, batch: 4 },
   { size: 128, batch: 2 },
 ];
-
-function atomicWrite(path: string, bytes: Uint8Array | string): void {
-  writeFileSync(`${path}.tmp`, bytes);
-  renameSync(`${path}.tmp`, path);
-}
 
 export async function trainControl(o: ControlTrainOptions): Promise<ControlTrainState> {
   const c = o.config;
@@ -103,7 +103,7 @@ export async function trainControl(o: ControlTrainOptions): Promise<ControlTrain
   const lora = initLoraTensors(first.flux.store, rng);
   for (const k of shapes.keys()) trained.set(k, Float32Array.from((lora.get(k) ?? base.get(k)!).data));
   const opt = new AdamW(trained, { lr: o.lr, weightDecay: 0, maxGradNorm: 1 });
-  let state: ControlTrainState = { kind: o.kind, step: 0, seconds: 0, losses: [], rank: o.rank, seed: o.seed };
+  let state: ControlTrainState = { kind: o.kind, step: 0, seconds: 0, losses: [], rank: o.rank, seed: o.seed, lr: o.lr, free_layout: o.freeLayout ?? 0 };
   if (existsSync(o.checkpointPath)) {
     const ck = loadCheckpoint(readFileSync(o.checkpointPath));
     for (const [k, v] of ck.params) trained.get(k)?.set(v);
@@ -141,6 +141,7 @@ export async function trainControl(o: ControlTrainOptions): Promise<ControlTrain
           size: stage.size,
           codec,
           captionDropout: 0.1,
+          freeLayout: o.freeLayout,
           controlImage: o.controlImage,
         }),
       );
