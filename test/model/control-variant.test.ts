@@ -127,17 +127,20 @@ describe('structural requests on flux-mini', () => {
     assert.equal(fill[2 * per + 192], 0);
   });
 
-  it('fill keeps the unmasked pixels exactly and takes the sample where the mask repaints', async () => {
+  it('fill keeps the unmasked pixels exactly and takes the sample, its colours matched to the kept ones, where the mask repaints', async () => {
     const image = solid(20, 10, [10, 20, 30]);
     const mask = new Uint8Array(200);
     mask.fill(255, 0, 100);
     mask[150] = 128;
-    const sample = solid(16, 8, [200, 100, 50]);
+    // a flat sample 190/80/20 levels off the kept colour, with one detail pixel 50 levels brighter
+    const sample = solid(20, 10, [200, 100, 50]);
+    sample.data.set([250, 150, 100], 30 * 3);
     const out = await structuralOutput(sample, { kind: 'fill', image, mask }, 20, 10);
     assert.deepEqual([out.width, out.height], [20, 10]);
-    assert.deepEqual(Array.from(out.data.subarray(0, 3)), [200, 100, 50]);
-    assert.deepEqual(Array.from(out.data.subarray(120 * 3, 121 * 3)), [10, 20, 30]);
-    assert.deepEqual(Array.from(out.data.subarray(150 * 3, 151 * 3)), [105, 60, 40]);
+    assert.deepEqual(Array.from(out.data.subarray(120 * 3, 121 * 3)), [10, 20, 30], 'kept');
+    assert.deepEqual(Array.from(out.data.subarray(0, 3)), [10, 20, 30], 'the offset is gone: no step at the outline');
+    assert.deepEqual(Array.from(out.data.subarray(30 * 3, 31 * 3)), [60, 70, 80], "the sample's detail stays");
+    assert.deepEqual(Array.from(out.data.subarray(150 * 3, 151 * 3)), [10, 20, 30]);
   });
 });
 
