@@ -5,6 +5,7 @@
 // gradients arrive, and only nodes that lie between the requested inputs and the loss get a
 // backward pass.
 
+import { convBiasGrad, convTranspose, convWeightGrad, convWith, nodeConvAttrs } from './conv.ts';
 import { allocate, isFloat } from './dtype.ts';
 import { GraphError, type Node, nodesFor, type Value } from './graph.ts';
 import * as F from './ops.ts';
@@ -141,6 +142,34 @@ rule('Gemm', ({ inputs: [a, b, c], attrs }, [g], needs) => {
   const gb = !needs[1] ? undefined : tB ? F.gemm(g!, a!, undefined, { transA: true, transB: tA, alpha }) : F.gemm(a!, g!, undefined, { transA: !tA, alpha });
   const gc = c && needs[2] ? (beta === 1 ? g! : F.mul(g!, beta)) : undefined;
   return [ga, gb, gc];
+});
+
+// ---------------------------------------------------------------- convolution
+
+rule('Conv', ({ inputs: [x, w, b], attrs }, [g], needs) => {
+  const a = nodeConvAttrs(attrs);
+  const [X, W] = [x!, w!];
+  const kernel: [number, number] = [W.shape[2]!, W.shape[3]!];
+  let gx: Value | undefined;
+  if (needs[0]) {
+    // The rows a stride skipped at the end of the input get gradient zero: ConvTranspose's
+    // output_padding restores them so the gradient has the input's size.
+    const extra = [0, 1].map((i) => (X.shape[2 + i]! + a.pads[i]! + a.pads[i + 2]! - (kernel[i]! - 1) * a.dilations[i]! - 1) % a.strides[i]!);
+    gx = convTranspose(g!, W, undefined, a, [extra[0]!, extra[1]!]);
+  }
+  return [gx, needs[1] ? convWeightGrad(X, g!, kernel, a) : undefined, b && needs[2] ? convBiasGrad(g!) : undefined];
+});
+
+// ConvTranspose is Conv's adjoint: its input gradient is the Conv it transposes, and its weight
+// gradient is the same correlation as Conv's with the roles of input and output exchanged.
+rule('ConvTranspose', ({ inputs: [x, w, b], attrs }, [g], needs) => {
+  const a = nodeConvAttrs(attrs);
+  const kernel: [number, number] = [w!.shape[2]!, w!.shape[3]!];
+  return [
+    needs[0] ? convWith(g!, w!, undefined, a) : undefined,
+    needs[1] ? convWeightGrad(g!, x!, kernel, a) : undefined,
+    b && needs[2] ? convBiasGrad(g!) : undefined,
+  ];
 });
 
 // ---------------------------------------------------------------- reductions and normalisation

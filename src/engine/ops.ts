@@ -416,6 +416,29 @@ export function rmsNorm(x: Value, scale: Value, eps = 1e-6): Value {
   return mul(mul(x, rrms), scale);
 }
 
+/**
+ * PyTorch's GroupNorm over NC… tensors: statistics per (sample, group of C/groups channels),
+ * then a per-channel affine. Built from Reshape, ReduceMean, Sub, Mul, Sqrt and Reciprocal —
+ * kernels ONNX Runtime has on CPU and CUDA for every float type — rather than ONNX's
+ * GroupNormalization (opset 18/21, missing or float-only in several providers); its gradient is
+ * the composition of those ops' rules. The variance is taken of the centred values (two passes),
+ * as exact as float32 gets. float16 input is normalised in float32 (as autocast does) because its
+ * squares overflow at |x| > 256.
+ */
+export function groupNorm(x: Value, groups: number, weight?: Value, bias?: Value, eps = 1e-5): Value {
+  const [n, c] = x.shape as [number, number];
+  if (x.rank < 2 || c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups (${x.toString()})`);
+  const xs = x.dtype === 'float16' ? cast(x, 'float32') : x;
+  const flat = reshape(xs, [n, groups, -1]);
+  const centred = sub(flat, reduceMean(flat, -1));
+  const rstd = reciprocal(sqrt(add(reduceMean(square(centred), -1), eps)));
+  let y = cast(reshape(mul(centred, rstd), x.shape), x.dtype);
+  const perChannel = [c, ...x.shape.slice(2).map(() => 1)];
+  if (weight) y = mul(y, reshape(weight, perChannel));
+  if (bias) y = add(y, reshape(bias, perChannel));
+  return y;
+}
+
 // ---------------------------------------------------------------- builders: shapes
 
 export function reshape(x: Value, shape: readonly number[]): Value {
@@ -464,6 +487,20 @@ export function squeeze(x: Value, axes: number | readonly number[]): Value {
 
 export function pad(x: Value, before: readonly number[], after: readonly number[]): Value {
   return one(x.graph, 'Pad', [x, ints(x.graph, [...before, ...after])], { mode: 'constant' });
+}
+
+/**
+ * Nearest-neighbour upsampling of the two trailing axes by an integer `factor` (PyTorch's
+ * interpolate(mode="nearest") at scale 2: out[i, j] = in[⌊i/f⌋, ⌊j/f⌋]). Written as Reshape →
+ * Expand → Reshape instead of ONNX Resize, so it runs for every dtype and provider and its
+ * gradient (summing each f×f block) falls out of Expand's rule and the driver's broadcast sum.
+ */
+export function upsampleNearest(x: Value, factor = 2): Value {
+  if (x.rank < 2 || !Number.isInteger(factor) || factor < 1) throw new Error(`upsampleNearest: bad input ${x.toString()} or factor ${factor}`);
+  const lead = x.shape.slice(0, -2);
+  const [h, w] = x.shape.slice(-2) as [number, number];
+  const blocks = expand(reshape(x, [...lead, h, 1, w, 1]), [...lead, h, factor, w, factor]);
+  return reshape(blocks, [...lead, h * factor, w * factor]);
 }
 
 /** Adds `updates` into a zero tensor of `shape` at `indices` (ScatterND with reduction add). */
