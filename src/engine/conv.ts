@@ -1,12 +1,14 @@
 // 2-D convolution: ONNX Conv and ConvTranspose with their static shape inference, the builders,
 // and the weight-gradient convolution their VJPs share. Images are NCHW and weights
 // [out, in, kh, kw] as in PyTorch. Padding is [top, left, bottom, right] (ONNX's begin/end
-// order), so BFL's Downsample — pad (0,1,0,1) then a stride-2 3×3 conv — is one Conv with
-// pads [0, 0, 1, 1] instead of a Pad node plus a Conv. Only group = 1 exists: nothing in FLUX
-// uses grouped convolutions, and the weight gradient below assumes it.
+// order). conv2d gives every Conv node symmetric pads and puts any excess on one side into a Pad
+// node before it — BFL's Downsample, pad (0,1,0,1) then a stride-2 3×3 conv, is exactly that —
+// because cuDNN takes one padding per axis and symmetric pads are the form every provider runs
+// natively. The nodes and rules themselves accept asymmetric pads. Only group = 1 exists:
+// nothing in FLUX uses grouped convolutions, and the weight gradient below assumes it.
 
 import { registerOp, type Value } from './graph.ts';
-import { reduceSum, slice, transpose } from './ops.ts';
+import { pad, reduceSum, slice, transpose } from './ops.ts';
 
 export type Pads4 = readonly [number, number, number, number];
 
@@ -85,9 +87,16 @@ registerOp('ConvTranspose', (inputs, attrs) => {
 
 const emitAttrs = (a: ConvAttrs) => ({ strides: [...a.strides], pads: [...a.pads], dilations: [...a.dilations] });
 
-/** PyTorch's conv2d: x [N,C,H,W] ⊛ weight [O,C,kh,kw] (+ bias [O]). */
+/**
+ * PyTorch's conv2d: x [N,C,H,W] ⊛ weight [O,C,kh,kw] (+ bias [O]). Asymmetric padding becomes a
+ * zero Pad of the excess (bottom/right for BFL's Downsample) and a Conv with symmetric pads.
+ */
 export function conv2d(x: Value, weight: Value, bias?: Value, o: Conv2dOptions = {}): Value {
-  return convWith(x, weight, bias, convAttrs(o));
+  const a = convAttrs(o);
+  const [t, l, b, r] = a.pads;
+  const [sh, sw] = [Math.min(t, b), Math.min(l, r)];
+  const input = t === b && l === r ? x : pad(x, [0, 0, t - sh, l - sw], [0, 0, b - sh, r - sw]);
+  return convWith(input, weight, bias, { ...a, pads: [sh, sw, sh, sw] });
 }
 
 export function convWith(x: Value, weight: Value, bias: Value | undefined, a: ConvAttrs): Value {

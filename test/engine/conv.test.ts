@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { grad } from '../../src/engine/autodiff.ts';
-import { type Conv2dOptions, conv2d, convAttrs, convTranspose } from '../../src/engine/conv.ts';
+import { type Conv2dOptions, conv2d, convAttrs, convTranspose, convWith } from '../../src/engine/conv.ts';
 import { Graph } from '../../src/engine/graph.ts';
 import * as F from '../../src/engine/ops.ts';
 import { Rng } from '../../src/engine/rng.ts';
@@ -82,6 +82,15 @@ describe('Conv VJPs match finite differences (float32)', () => {
   for (const [name, { x, w, o }] of Object.entries(layouts)) {
     it(name, () => gradCheck({ inputs: [X(x, 'x'), X(w, 'w'), X([w[0]!], 'b')], build: ([xv, wv, bv]) => conv2d(xv!, wv!, bv!, o) }, 'float32'));
   }
+  // conv2d never emits these (it pads the excess separately), but the node and its rule take them.
+  it('a Conv node with asymmetric pads, stride 2, odd size', () =>
+    gradCheck(
+      {
+        inputs: [X([1, 2, 7, 6], 'x'), X([3, 2, 3, 3], 'w'), X([3], 'b')],
+        build: ([xv, wv, bv]) => convWith(xv!, wv!, bv!, convAttrs({ stride: 2, padding: [0, 1, 1, 0] })),
+      },
+      'float32',
+    ));
   it('a conv of a conv (the gradient flows through both)', () =>
     gradCheck(
       {
@@ -151,6 +160,14 @@ describe('ConvTranspose VJPs match finite differences (float32)', () => {
 });
 
 describe('Conv shape errors', () => {
+  it('conv2d gives the Conv node symmetric pads and the excess to a Pad', () => {
+    const g = new Graph();
+    const y = conv2d(g.input('x', [1, 3, 8, 8]), g.input('w', [3, 3, 3, 3]), undefined, { stride: 2, padding: [0, 0, 1, 1] });
+    assert.equal(y.producer!.attrs.pads!.toString(), '0,0,0,0');
+    assert.equal(y.producer!.inputs[0]!.producer!.op, 'Pad');
+    assert.deepEqual([...y.shape], [1, 3, 4, 4]);
+  });
+
   it('names the channel mismatch', () => {
     const g = new Graph();
     assert.throws(() => conv2d(g.input('x', [1, 3, 4, 4]), g.input('w', [2, 4, 3, 3])), /weight expects 4 input channels, the input has 3/);

@@ -1,6 +1,6 @@
 // Downsample: BFL pads (left 0, right 1, top 0, bottom 1) with zeros, then a 3×3 stride-2 conv
-// without padding. Here the asymmetric padding is the Conv's own [top, left, bottom, right] =
-// [0, 0, 1, 1]: the same numbers, one node.
+// without padding: conv2d's [top, left, bottom, right] = [0, 0, 1, 1], which it emits as that
+// same zero Pad followed by an unpadded Conv.
 
 import type { Value } from '../../engine/graph.ts';
 import { Conv2d } from './conv2d.ts';
