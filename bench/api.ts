@@ -19,6 +19,7 @@
 //
 // Options: --rate 1000 --seconds 10 --warmup 2 --upload-mb 130 --uploads 4 --upload-seconds 14 --skip-training
 // --backend <module#export> (default: the shipped flux-mini, the real model)
+// --json: also one last line `bench-api {…}`, each phase's figures (latency percentiles, the probe's sums).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -41,6 +42,7 @@ const UPLOAD_SECONDS = Number(arg('upload-seconds', '14'));
 const WARMUP = Number(arg('warmup', '2'));
 const BACKEND = arg('backend', '');
 const SKIP_TRAINING = process.argv.includes('--skip-training');
+const JSON_OUT = process.argv.includes('--json');
 const KEY = 'ft_bench_key_0123456789';
 const CLI = new URL('../src/main/cli.ts', import.meta.url).pathname;
 const PROBE = new URL('./loop-probe.mjs', import.meta.url).pathname;
@@ -267,6 +269,35 @@ async function openLoop(agent: http.Agent, url: string, seconds: number, during?
   };
 }
 
+/** A phase's figures for --json: its latency and what the probe saw on the server's HTTP thread meanwhile. */
+function phaseJson(m: Measured, probes: Probe[]) {
+  const inside = probes.filter((p) => p.t >= m.from && p.t <= m.to + 250);
+  const gcs = inside.flatMap((p) => p.gc);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    achieved: Math.round(m.achieved),
+    errors: m.errors,
+    p50: round(m.p50),
+    p90: round(m.p90),
+    p99: round(m.p99),
+    max: round(m.max),
+    warmupP99: m.warmupP99 === undefined ? null : round(m.warmupP99),
+    server: {
+      delayMax: Math.max(0, ...inside.map((p) => p.delayMax)),
+      windowsOver10ms: inside.filter((p) => p.delayMax > 10).length,
+      windows: inside.length,
+      gcMs: round(gcs.reduce((a, [, ms]) => a + ms, 0)),
+      gcMaxMs: Math.max(0, ...gcs.map(([, ms]) => ms)),
+      pgStatements: inside.reduce((a, p) => a + p.pg.n, 0),
+      pgMs: round(inside.reduce((a, p) => a + p.pg.totalMs, 0)),
+      pgMaxMs: Math.max(0, ...inside.map((p) => p.pg.maxMs)),
+      cpuMs: inside.reduce((a, p) => a + p.cpuMs, 0),
+      waitMs: inside.reduce((a, p) => a + p.waitMs, 0),
+    },
+    ownDelayMax: round(m.ownDelayMax),
+  };
+}
+
 function report(m: Measured, probes: Probe[]): void {
   console.log(`  offered ${m.offered} req/s for ${((m.to - m.from) / 1000).toFixed(0)} s; achieved ${m.achieved.toFixed(0)} req/s; errors ${m.errors}`);
   console.log(
@@ -390,6 +421,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'fluxtune-bench-'));
   let agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let server: Server | undefined;
+  const summary: Record<string, unknown> = {};
   try {
     // A second key: two uploads at a time per key is the bound, and four uploads are measured.
     const second = JSON.parse(await run(['keys', 'create', '--name', 'bench-2', '--json'], { FLUXTUNE_DATA_DIR: dataDir })).key as string;
@@ -409,6 +441,7 @@ async function main(): Promise<void> {
     const idle = await measure(agent, pollUrl);
     console.log('peer: get_result, same finetune queued, nothing else going on (serve --no-worker)');
     report(idle, server.probes);
+    summary.idle = phaseJson(idle, server.probes);
 
     // The same peer while large uploads arrive: two keys, as many at once as the bound allows each.
     const peerUrl = server.url;
@@ -437,6 +470,12 @@ async function main(): Promise<void> {
     report(during, server.probes);
     console.log(`  while the uploads were in flight only: p50 ${inWindow.p50.toFixed(2)}  p99 ${inWindow.p99.toFixed(2)}  max ${inWindow.max.toFixed(2)}`);
     verdict(during, idle);
+    summary.uploads = {
+      ...phaseJson(during, server.probes),
+      inFlight: Object.fromEntries(Object.entries(inWindow).map(([k, v]) => [k, Math.round(v * 100) / 100])),
+      answers: uploads.map((u) => u.status),
+      seconds: Math.round(uploadWindow[1]! - uploadWindow[0]!) / 1000,
+    };
     debugWindows(during, server.probes, uploadWindow[0]!);
     for (const u of uploads) {
       if (u.status === 200) await request(agent, `${peerUrl}/v1/delete_finetune`, 'POST', JSON.stringify({ finetune_id: JSON.parse(u.text).finetune_id }));
@@ -464,12 +503,15 @@ async function main(): Promise<void> {
     console.log(`get_result while the finetune trains (model ${BACKEND || 'flux-mini, the shipped one'}; progress now ${(last.progress * 100).toFixed(1)}%)`);
     report(training, server.probes);
     verdict(training, idle);
+    summary.training = { ...phaseJson(training, server.probes), progress: last.progress };
     debugWindows(training, server.probes, training.from);
     await request(agent, `${server.url}/v1/delete_finetune`, 'POST', JSON.stringify({ finetune_id: id }));
   } finally {
     agent.destroy();
     await server?.stop();
     await rm(dataDir, { recursive: true, force: true });
+    // Here, so that --skip-training (a return above) and a failed phase still print what was measured.
+    if (JSON_OUT) console.log(`bench-api ${JSON.stringify(summary)}`);
   }
 }
 
