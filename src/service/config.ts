@@ -35,7 +35,12 @@ export interface ServiceConfig {
   resultCacheTtlMs: number;
   /** Size caps for uploaded ZIPs (bytes). */
   maxZipBytes: number;
-  /** Nice value of the model's threads (Linux), so polling stays fast while a finetune trains; 0 = same as the API. */
+  /**
+   * Nice value of the model's threads (Linux), so polling stays fast while a finetune trains; 0 = same as
+   * the API. 19 by default (was 10): bench:api's p99 while a finetune trains was 7.5–11.4 ms over 5 runs
+   * at 10 (1 over target), 6.0–9.7 ms over 7 at 19 (the HTTP thread's run-queue wait, ~1 s in 10, did not
+   * move, so the gain may be noise). Niceness only costs the model time when the CPU is contended.
+   */
   modelNice: number;
   /** Finetune uploads in progress (body arriving or being ingested) per key and in all; more are answered 429 / 503. */
   maxUploadsPerKey: number;
@@ -107,7 +112,7 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     keyCacheTtlMs: num(env, 'FLUXTUNE_KEY_CACHE_MS', 5_000),
     resultCacheTtlMs: num(env, 'FLUXTUNE_RESULT_CACHE_MS', 100),
     maxZipBytes: num(env, 'FLUXTUNE_MAX_ZIP_MB', 100) * 1024 * 1024,
-    modelNice: Math.max(0, Math.min(19, Math.round(num(env, 'FLUXTUNE_MODEL_NICE', 10)))),
+    modelNice: Math.max(0, Math.min(19, Math.round(num(env, 'FLUXTUNE_MODEL_NICE', 19)))),
     maxUploadsPerKey: Math.max(1, num(env, 'FLUXTUNE_MAX_UPLOADS_PER_KEY', 2)),
     maxUploads: Math.max(1, num(env, 'FLUXTUNE_MAX_UPLOADS', 4)),
     uploadThreads: Math.max(1, Math.min(8, Math.round(num(env, 'FLUXTUNE_UPLOAD_THREADS', 1)))),
