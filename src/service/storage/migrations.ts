@@ -92,6 +92,15 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       create index webhook_deliveries_due on webhook_deliveries (state, next_attempt_at);
     `,
   },
+  {
+    version: 2,
+    // What the dashboard's training view draws (finetune_details.training): the loss of every step
+    // as [step, loss, unix ms] and one preview per quarter of the run as {step, blob}.
+    sql: `
+      alter table finetunes add column loss_log jsonb not null default '[]'::jsonb;
+      alter table finetunes add column previews jsonb not null default '[]'::jsonb;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
