@@ -43,6 +43,34 @@ export const finetuneSubmitResponse = z.object({
 
 export const myFinetunesResponse = z.object({ finetunes: z.array(z.string()) });
 
+/** Where a finetune stands, finer than its status. */
+export const trainingPhases = ['queued', 'captioning', 'training', 'saving', 'ready', 'failed'] as const;
+
+const trainingView = z.object({
+  phase: z.enum(trainingPhases).meta({
+    description:
+      "queued: waiting for a worker; captioning: writing the captions; training: steps running; saving: the LoRA is being stored; ready; failed: see get_result's details",
+  }),
+  step: z.number().int().meta({ description: 'Steps done (0 before training starts)' }),
+  total_steps: z.number().int(),
+  loss: z.array(z.tuple([z.number().int(), z.number()])).meta({ description: 'The training loss as [step, loss], one per step, in step order' }),
+  eta_seconds: z.number().nullable().meta({ description: 'Estimated seconds of training left, from the recent steps; null when not training' }),
+  previews: z
+    .array(z.object({ step: z.number().int(), url: z.string() }))
+    .meta({ description: 'A sample rendered with the LoRA so far at each quarter of the run; signed URLs that expire after 10 minutes' }),
+});
+
+const generationSummary = z.object({
+  id: z.string(),
+  status: z.string(),
+  endpoint: z.string(),
+  created_at: z.string(),
+  sample: z.string().nullable().meta({ description: 'Signed URL of the image when Ready' }),
+  params: z.record(z.string(), z.unknown()).meta({
+    description: 'The request as run (prompt, seed, size, steps, guidance, finetune_strength, …), without its images',
+  }),
+});
+
 export const finetuneDetails = z.object({
   finetune_comment: z.string(),
   trigger_word: z.string(),
@@ -64,6 +92,11 @@ export const finetuneDetails = z.object({
     .meta({ description: 'The caption each image trained with, and where it came from' }),
   training_seconds: z.number().nullable(),
   region: z.string(),
+  training: described(trainingView, 'Ours: where training stands, its loss curve and its previews (what the dashboard draws)'),
+  generations: described(
+    z.array(generationSummary),
+    "Ours: this key's generations with this finetune, newest first (at most 100), with the parameters to run each again",
+  ),
 });
 
 export const finetuneDetailResponse = z.object({ finetune_details: finetuneDetails });

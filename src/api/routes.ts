@@ -83,7 +83,7 @@ export const finetuneDetailsRoute = defineRoute({
   path: '/v1/finetune_details',
   auth: 'x-key',
   tag: 'Finetuning',
-  summary: 'Parameters, captions and status of a finetune',
+  summary: 'Parameters, captions and status of a finetune; its training (phase, loss, previews) and its generations',
   query: finetuneIdQuerySchema,
   responses: { 200: { description: 'Details', schema: finetuneDetailResponse }, 403: forbidden, 404: finetuneNotFound, 422: invalid },
   examples: {
@@ -116,10 +116,18 @@ export const filesRoute = defineRoute({
   auth: 'signed-url',
   tag: 'Utility',
   extension: true,
-  summary: 'A sample or preview image, by the signed URL that get_result hands out',
-  description: 'No x-key: the signature is the credential. URLs expire after 10 minutes.',
+  summary: 'A sample or preview image, by the signed URL that get_result or finetune_details hands out',
+  description:
+    "No x-key: the signature is the credential. URLs expire after 10 minutes. `step` picks one of a finetune's previews (finetune_details.training.previews); without it, the latest.",
   params: z.object({ kind: z.enum(['sample', 'preview']), id: z.string() }),
-  query: z.object({ exp: z.string().optional(), sig: z.string().optional() }),
+  query: z.object({
+    step: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .optional(),
+    exp: z.string().optional(),
+    sig: z.string().optional(),
+  }),
   responses: {
     200: { description: 'The image', contentTypes: ['image/jpeg', 'image/png'] },
     403: { description: 'Invalid or expired signature', schema: detailResponse },

@@ -5,7 +5,8 @@ export const finetunePrefix = (id: string) => `finetunes/${id}`;
 export const datasetImageKey = (id: string, index: number) => `finetunes/${id}/images/${String(index).padStart(2, '0')}.png`;
 export const loraKey = (id: string) => `finetunes/${id}/lora.safetensors`;
 export const checkpointKey = (id: string) => `finetunes/${id}/checkpoint.bin`;
-export const previewKey = (id: string) => `finetunes/${id}/preview.png`;
+/** The preview rendered at one step (finetune_details.training.previews lists them). */
+export const previewAtStepKey = (id: string, step: number) => `finetunes/${id}/previews/${String(step).padStart(4, '0')}.png`;
 
 export const taskPrefix = (id: string) => `tasks/${id}`;
 export const sampleKey = (id: string, format: 'jpeg' | 'png') => `tasks/${id}/sample.${format === 'png' ? 'png' : 'jpg'}`;

@@ -37,11 +37,12 @@ export interface FinetuneContext {
 export interface FinetuneSettings {
   batch: number;
   checkpointEvery: number;
-  previewEvery: number;
+  /** Previews per run: one at each of the first previews − 1 of that many equal parts (the finished LoRA is the last). */
+  previews: number;
   captionDropout: number;
 }
 
-const DEFAULTS: FinetuneSettings = { batch: 4, checkpointEvery: 50, previewEvery: 100, captionDropout: 0.05 };
+const DEFAULTS: FinetuneSettings = { batch: 4, checkpointEvery: 50, previews: 4, captionDropout: 0.05 };
 
 const isBlockWeight = (key: string) => /^(double|single)_blocks\./.test(key);
 
@@ -149,6 +150,8 @@ export async function finetune(
   }
 
   const warmup = Math.max(1, Math.round(req.iterations * 0.05));
+  // Scaled to the run, so a 100-step finetune shows its progress too (at 25, 50 and 75).
+  const previewEvery = Math.max(1, Math.ceil(req.iterations / s.previews));
   let loss = NaN;
   while (step < req.iterations) {
     if (hooks.signal?.aborted) throw abortError();
@@ -180,7 +183,7 @@ export async function finetune(
       const bytes = saveCheckpoint({ step, params, shapes, adam: opt.state(), rng: rng.state(), info: { loss } });
       await hooks.onCheckpoint({ step, bytes });
     }
-    if (hooks.onPreview && ctx.preview && step % s.previewEvery === 0 && step < req.iterations) {
+    if (hooks.onPreview && ctx.preview && step % previewEvery === 0 && step < req.iterations) {
       const current = lora ? loraFromParams(params, req.loraRank, shapes) : extracted(ctx.weights, params, shapes, req.loraRank).lora;
       await hooks.onPreview(await ctx.preview(current, captions[0]!), step);
     }

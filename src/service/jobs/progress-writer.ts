@@ -1,3 +1,4 @@
+import { type LossPoint, setFinetuneProgress } from '../tasks/finetune-store.ts';
 import { setTaskProgress } from '../tasks/task-store.ts';
 import type { JobContext } from './job-context.ts';
 
@@ -11,17 +12,21 @@ const PROGRESS_WRITE_INTERVAL_MS = 1000;
 /**
  * Trainers and samplers report often; the database hears at most once per interval (and only a
  * changed value), in order, never blocking the model. Progress stays below 1 until finishTask marks
- * the task Ready.
+ * the task Ready. With `lossLog` (finetunes), each report's step and loss are kept and appended to the
+ * finetune's loss log in the same statement as the progress, so the loss curve costs no extra write.
  */
-export function throttledProgressWriter(ctx: JobContext) {
+export function throttledProgressWriter(ctx: JobContext, opts: { lossLog?: boolean } = {}) {
   let last = Number.NEGATIVE_INFINITY; // never written: the first report goes out at once, whatever the clock reads
   let written: number | null = null;
   let pending: number | null = null;
+  let points: LossPoint[] = [];
   let chain: Promise<void> = Promise.resolve();
   const write = (p: number) => {
-    if (p === written) return;
+    if (p === written && points.length === 0) return;
     written = p;
-    chain = chain.then(() => setTaskProgress(ctx.db, ctx.job.id, p)).catch(() => {});
+    const batch = points;
+    points = [];
+    chain = chain.then(() => (batch.length > 0 ? setFinetuneProgress(ctx.db, ctx.job.id, p, batch) : setTaskProgress(ctx.db, ctx.job.id, p))).catch(() => {});
   };
   let trailing: NodeJS.Timeout | null = null;
   const writePending = () => {
@@ -32,7 +37,9 @@ export function throttledProgressWriter(ctx: JobContext) {
     pending = null;
   };
   return {
-    report(p: number) {
+    report(p: number, info?: { step: number; loss: number }) {
+      // JSON has no NaN: a step without a finite loss is left out of the curve.
+      if (opts.lossLog && info && Number.isFinite(info.loss)) points.push([info.step, info.loss, Date.now()]);
       pending = Math.max(0, Math.min(0.999, p));
       if (Date.now() - last >= PROGRESS_WRITE_INTERVAL_MS) {
         if (trailing) clearTimeout(trailing);

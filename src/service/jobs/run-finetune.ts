@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { decodeToRgb } from '../../dataset/rgb-image.ts';
 import { buildTrainingCaptions } from '../../dataset/training-captions.ts';
 import type { TrainCheckpoint, TrainingExample } from '../../model/backend.ts';
-import { checkpointKey, finetunePrefix, loraKey, previewKey } from '../blob-keys.ts';
-import { type FinetuneRow, getFinetuneById, setFinetuneCaptions, setFinetuneTrained } from '../tasks/finetune-store.ts';
-import { setTaskPreview } from '../tasks/task-store.ts';
+import { checkpointKey, finetunePrefix, loraKey, previewAtStepKey } from '../blob-keys.ts';
+import { addFinetunePreview, type FinetuneRow, getFinetuneById, setFinetuneCaptions, setFinetuneTrained } from '../tasks/finetune-store.ts';
 import { finishTask } from './finish-task.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
@@ -37,7 +36,7 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
       : `finetune ${ft.id}: training ${ft.iterations} steps from the start (attempt ${job.attempts})`,
   );
 
-  const progress = throttledProgressWriter(ctx);
+  const progress = throttledProgressWriter(ctx, { lossLog: true });
   const result = await ctx.backend.train(
     {
       examples,
@@ -52,10 +51,11 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
     {
       resumeFrom,
       signal: ctx.signal,
-      onProgress: (p) => progress.report(p),
-      onPreview: async (png) => {
-        await blobs.put(previewKey(ft.id), png);
-        await setTaskPreview(db, ft.id, previewKey(ft.id));
+      onProgress: (p, info) => progress.report(p, info),
+      // Each preview is kept (the dashboard's gallery); the newest is also get_result's preview.
+      onPreview: async (png, step) => {
+        await blobs.put(previewAtStepKey(ft.id, step), png);
+        await addFinetunePreview(db, ft.id, { step, blob: previewAtStepKey(ft.id, step) });
       },
       onCheckpoint: async (cp) => {
         await blobs.put(checkpointKey(ft.id), cp.bytes);

@@ -27,12 +27,25 @@ export interface FinetuneRow {
   captions: { file: string; caption: string; source: string }[] | null;
   training_seconds: number | null;
   lora_blob: string | null;
+  /** Every reported step as [step, loss, unix ms]; a resumed run appends the steps it repeats again (readers keep the last). */
+  loss_log: LossPoint[];
+  previews: PreviewRef[];
   created_at: Date;
 }
 
-export type FinetuneWithStatus = FinetuneRow & { status: string; progress: number | null };
+export type LossPoint = [step: number, loss: number, atMs: number];
+export interface PreviewRef {
+  step: number;
+  blob: string;
+}
 
-export async function insertFinetune(tx: Queryable, f: Omit<FinetuneRow, 'captions' | 'training_seconds' | 'lora_blob' | 'created_at'>): Promise<void> {
+/** job_state: the queue's view (queued, running, done, failed), or null once the job row is gone. */
+export type FinetuneWithStatus = FinetuneRow & { status: string; progress: number | null; job_state: string | null };
+
+export async function insertFinetune(
+  tx: Queryable,
+  f: Omit<FinetuneRow, 'captions' | 'training_seconds' | 'lora_blob' | 'loss_log' | 'previews' | 'created_at'>,
+): Promise<void> {
   await tx.query(
     `insert into finetunes (id, key_id, region, finetune_comment, trigger_word, mode, finetune_type, lora_rank, iterations,
                             learning_rate, priority, captioning, image_count, dataset)
@@ -59,7 +72,7 @@ export async function insertFinetune(tx: Queryable, f: Omit<FinetuneRow, 'captio
 export async function findFinetune(db: Queryable, id: string, keyId: string, region: string): Promise<FinetuneWithStatus | null> {
   if (!isUuid(id)) return null;
   const r = await db.query<FinetuneWithStatus>(
-    `select f.*, t.status, t.progress from finetunes f join tasks t on t.id = f.id
+    `select f.*, t.status, t.progress, j.state as job_state from finetunes f join tasks t on t.id = f.id left join jobs j on j.id = f.id
      where f.id = $1 and f.key_id = $2 and f.region = $3`,
     [id, keyId, region],
   );
@@ -78,6 +91,24 @@ export async function listFinetuneIds(db: Queryable, keyId: string, region: stri
 
 export async function setFinetuneCaptions(db: Queryable, id: string, captions: FinetuneRow['captions']): Promise<void> {
   await db.query(`update finetunes set captions = $2::jsonb where id = $1`, [id, JSON.stringify(captions)]);
+}
+
+/** The task's progress and the new loss points in one statement (PGlite runs each on the HTTP thread). */
+export async function setFinetuneProgress(db: Queryable, id: string, progress: number, points: LossPoint[]): Promise<void> {
+  await db.query(
+    `with t as (update tasks set progress = $2, updated_at = now() where id = $1 and status = 'Pending' returning id)
+     update finetunes set loss_log = loss_log || $3::jsonb where id in (select id from t)`,
+    [id, progress, JSON.stringify(points)],
+  );
+}
+
+/** A new preview: the latest one (get_result's preview) and one more in the finetune's gallery, in one statement. */
+export async function addFinetunePreview(db: Queryable, id: string, preview: PreviewRef): Promise<void> {
+  await db.query(
+    `with t as (update tasks set preview_blob = $2, updated_at = now() where id = $1 returning id)
+     update finetunes set previews = previews || $3::jsonb where id in (select id from t)`,
+    [id, preview.blob, JSON.stringify([preview])],
+  );
 }
 
 export async function setFinetuneTrained(tx: Queryable, id: string, loraBlob: string, trainingSeconds: number): Promise<void> {

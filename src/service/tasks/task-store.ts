@@ -70,10 +70,6 @@ export async function setTaskProgress(db: Queryable, id: string, progress: numbe
   await db.query(`update tasks set progress = $2, updated_at = now() where id = $1 and status = 'Pending'`, [id, progress]);
 }
 
-export async function setTaskPreview(db: Queryable, id: string, blobKey: string): Promise<void> {
-  await db.query(`update tasks set preview_blob = $2, updated_at = now() where id = $1`, [id, blobKey]);
-}
-
 /** Returns false when the task no longer exists (deleted while it ran). */
 export async function markTaskReady(tx: Queryable, id: string, result: Record<string, unknown>): Promise<boolean> {
   const r = await tx.query(

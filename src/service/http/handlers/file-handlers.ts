@@ -1,4 +1,5 @@
 import { filesRoute } from '../../../api/routes.ts';
+import { getFinetuneById } from '../../tasks/finetune-store.ts';
 import { getTaskById } from '../../tasks/task-store.ts';
 import { type BoundRoute, implement } from '../bind-routes.ts';
 import { detailError } from '../http-errors.ts';
@@ -10,11 +11,11 @@ const CONTENT_TYPES: Record<string, string> = { jpg: 'image/jpeg', png: 'image/p
 export function fileHandlers(ctx: ServiceContext): BoundRoute[] {
   return [
     implement(filesRoute, async ({ params: { kind, id }, query, reply }) => {
-      const verdict = ctx.signer.verify(kind, id, query.exp, query.sig);
+      const step = query.step === undefined ? undefined : Number(query.step);
+      const verdict = ctx.signer.verify(kind, id, query.exp, query.sig, Date.now(), step);
       if (verdict === 'invalid') throw detailError(403, 'Invalid signature');
       if (verdict === 'expired') throw detailError(403, 'This URL has expired; ask get_result for a fresh one');
-      const task = await getTaskById(ctx.db, id);
-      const key = !task ? null : kind === 'sample' ? ((task.result as { sample_blob?: string } | null)?.sample_blob ?? null) : task.preview_blob;
+      const key = await blobKeyOf(ctx, kind, id, step);
       const bytes = key ? await ctx.blobs.get(key) : null;
       if (!key || !bytes) throw detailError(404, 'Not Found');
       const ext = key.slice(key.lastIndexOf('.') + 1);
@@ -24,4 +25,15 @@ export function fileHandlers(ctx: ServiceContext): BoundRoute[] {
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
     }),
   ];
+}
+
+/** A task's sample, its latest preview, or (a finetune) its preview at one step. */
+async function blobKeyOf(ctx: ServiceContext, kind: 'sample' | 'preview', id: string, step: number | undefined): Promise<string | null> {
+  if (kind === 'preview' && step !== undefined) {
+    const ft = await getFinetuneById(ctx.db, id);
+    return ft?.previews.findLast((p) => p.step === step)?.blob ?? null;
+  }
+  const task = await getTaskById(ctx.db, id);
+  if (!task) return null;
+  return kind === 'sample' ? ((task.result as { sample_blob?: string } | null)?.sample_blob ?? null) : task.preview_blob;
 }

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { FinetuneRequest } from '../../../api/finetune-schemas.ts';
 import { deleteFinetuneRoute, finetuneDetailsRoute, finetuneRoute, myFinetunesRoute } from '../../../api/routes.ts';
 import { datasetImageKey, finetunePrefix } from '../../blob-keys.ts';
+import { listFinetuneGenerations } from '../../tasks/finetune-generations.ts';
 import { type DatasetImageRef, deleteFinetuneRows, insertFinetune, listFinetuneIds } from '../../tasks/finetune-store.ts';
 import type { TaskStatus } from '../../tasks/task-store.ts';
+import { renderTraining } from '../../tasks/training-view.ts';
 import { type BoundRoute, implement } from '../bind-routes.ts';
 import { assertBelowTaskLimit, assertPublicWebhook, ownFinetune } from '../guards.ts';
 import { fieldError } from '../http-errors.ts';
-import type { ServiceContext } from '../service-context.ts';
+import { baseUrlOf, type ServiceContext } from '../service-context.ts';
 import { submitTask } from '../submit-task.ts';
 import { takeIngestedUpload } from '../upload-parser.ts';
 
@@ -69,6 +71,8 @@ export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
 
     implement(finetuneDetailsRoute, async ({ query, request }) => {
       const ft = await ownFinetune(ctx, query.finetune_id, request.keyId);
+      const baseUrl = baseUrlOf(ctx, request);
+      const generations = await listFinetuneGenerations(ctx.db, { finetuneId: ft.id, keyId: request.keyId, region: ctx.config.region }, ctx.signer, baseUrl);
       return {
         finetune_details: {
           finetune_comment: ft.finetune_comment,
@@ -87,6 +91,8 @@ export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
           captions: ft.captions,
           training_seconds: ft.training_seconds,
           region: ft.region,
+          training: renderTraining(ft, ctx.signer, baseUrl),
+          generations,
         },
       };
     }),
