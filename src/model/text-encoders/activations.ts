@@ -13,7 +13,8 @@ export function activation(name: string): (x: Value) => Value {
     case 'gelu':
       return (x) => F.gelu(x, 'none');
     case 'quick_gelu':
-      return (x) => F.mul(x, F.sigmoid(F.mul(x, 1.702)));
+      // ORT fuses x·σ(αx) into QuickGelu, which has a float32 kernel only: other types get x / (1 + e^(−αx)).
+      return (x) => (x.dtype === 'float32' ? F.mul(x, F.sigmoid(F.mul(x, 1.702))) : F.div(x, F.add(F.exp(F.mul(x, -1.702)), 1)));
     case 'relu':
       return F.relu;
     default:
