@@ -2,6 +2,7 @@
 // Values fed at run time become graph inputs; constants and frozen weights become initializers,
 // which lets ONNX Runtime constant-fold around them and prepack frozen matmul weights.
 
+import { writeSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { ONNX_DTYPE, type TypedArray } from './dtype.ts';
 import { type AttrValue, GraphError, nodesFor, type Value } from './graph.ts';
@@ -20,6 +21,12 @@ export interface EmitOptions {
   /** Inputs to bake in as initializers, with their data. */
   frozen?: ReadonlyMap<Value, TypedArray>;
   name?: string;
+  /**
+   * Write frozen weights to this open file instead of into the model (ONNX external data): a
+   * protobuf message stops at 2 GB, a FLUX.1 transformer is 24 GB. `location` is the file's name
+   * as the model refers to it, relative to the model file's folder.
+   */
+  externalData?: { fd: number; location: string };
 }
 
 export interface EmittedModel {
@@ -27,6 +34,8 @@ export interface EmittedModel {
   /** Inputs still fed at run time, in model order. */
   inputs: Value[];
   outputNames: string[];
+  /** Bytes written to `externalData`'s file (0 without it). */
+  externalBytes: number;
 }
 
 function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
@@ -46,6 +55,25 @@ function tensorProto(v: Value, data: TypedArray): onnxProto.onnx.ITensorProto {
     dataType: expected,
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
   };
+}
+
+/** Tensor data starts at multiples of this in the external file (ORT may map it). */
+const EXTERNAL_ALIGN = 4096;
+
+/** Appends the tensor's bytes to the external file and points the proto at them. */
+function externalTensorProto(v: Value, data: TypedArray, ext: { fd: number; location: string; offset: number }): onnxProto.onnx.ITensorProto {
+  const proto = tensorProto(v, data);
+  const bytes = proto.rawData!;
+  ext.offset = Math.ceil(ext.offset / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+  for (let done = 0; done < bytes.byteLength; ) done += writeSync(ext.fd, bytes, done, Math.min(bytes.byteLength - done, 1 << 30), ext.offset + done);
+  const entry = { ...proto, rawData: undefined, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL };
+  entry.externalData = [
+    { key: 'location', value: ext.location },
+    { key: 'offset', value: String(ext.offset) },
+    { key: 'length', value: String(bytes.byteLength) },
+  ];
+  ext.offset += bytes.byteLength;
+  return entry;
 }
 
 function valueInfo(name: string, v: Value): onnxProto.onnx.IValueInfoProto {
@@ -72,10 +100,11 @@ export function emitModel(opts: EmitOptions): EmittedModel {
 
   const initializers: onnxProto.onnx.ITensorProto[] = [];
   const inputs: Value[] = [];
+  const ext = opts.externalData ? { ...opts.externalData, offset: 0 } : undefined;
   for (const v of leaves.values()) {
     if (v.graph !== graph) throw new GraphError(`${v.name} belongs to another graph`);
     if (v.kind === 'constant') initializers.push(tensorProto(v, graph.constants.get(v)!));
-    else if (frozen.has(v)) initializers.push(tensorProto(v, frozen.get(v)!));
+    else if (frozen.has(v)) initializers.push(ext ? externalTensorProto(v, frozen.get(v)!, ext) : tensorProto(v, frozen.get(v)!));
     else inputs.push(v);
   }
   for (const v of frozen.keys()) {
@@ -107,5 +136,5 @@ export function emitModel(opts: EmitOptions): EmittedModel {
       output: outputNames.map((name, i) => valueInfo(name, outputValues[i]!)),
     },
   });
-  return { bytes: onnx.ModelProto.encode(model).finish(), inputs, outputNames };
+  return { bytes: onnx.ModelProto.encode(model).finish(), inputs, outputNames, externalBytes: ext?.offset ?? 0 };
 }

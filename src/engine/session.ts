@@ -1,8 +1,11 @@
 // ONNX Runtime sessions over emitted graphs. A session is built once per graph shape and reused
 // across steps; weights that change every step are fed as inputs, frozen ones are baked in.
 
-import { availableParallelism } from 'node:os';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { configuredDevice, type Device, deviceSessionOptions } from './device.ts';
 import type { DType, TypedArray } from './dtype.ts';
 import type { Value } from './graph.ts';
 import { type EmitOptions, emitModel } from './onnx.ts';
@@ -14,7 +17,46 @@ export interface SessionOptions extends EmitOptions {
   threads?: number;
   /** 'all' (default) lets ORT fuse and prepack; 'disabled' runs the graph as emitted. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Overrides `device`'s providers. */
   executionProviders?: string[];
+  /** cpu or cuda; default FLUXTUNE_DEVICE (device.ts). */
+  device?: Device;
+  /**
+   * Frozen weights above this many bytes go to an ONNX external-data file in a temporary folder
+   * (protobuf caps a model at 2 GB); default 1 GiB.
+   */
+  externalDataOver?: number;
+}
+
+const EXTERNAL_DATA_OVER = 2 ** 30;
+
+function frozenBytes(opts: EmitOptions): number {
+  let n = 0;
+  for (const d of opts.frozen?.values() ?? []) n += d.byteLength;
+  return n;
+}
+
+/**
+ * The model as a file with its weights beside it, loaded by path so ORT resolves the external
+ * data; the folder is removed once the session holds the weights.
+ */
+async function createWithExternalData(opts: EmitOptions, sessionOptions: ort.InferenceSession.SessionOptions) {
+  const dir = mkdtempSync(join(process.env.FLUXTUNE_TMP_DIR ?? tmpdir(), 'fluxtune-onnx-'));
+  try {
+    const fd = openSync(join(dir, 'weights.bin'), 'w');
+    let emitted: ReturnType<typeof emitModel>;
+    try {
+      emitted = emitModel({ ...opts, externalData: { fd, location: 'weights.bin' } });
+    } finally {
+      closeSync(fd);
+    }
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, emitted.bytes);
+    const session = await ort.InferenceSession.create(path, sessionOptions);
+    return { session, emitted };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
@@ -40,14 +82,36 @@ export class Session {
   ) {}
 
   static async create(opts: SessionOptions): Promise<Session> {
-    const { bytes, inputs, outputNames } = emitModel(opts);
-    const session = await ort.InferenceSession.create(bytes, {
+    const device = opts.device ?? configuredDevice();
+    try {
+      return await Session.open(opts, device);
+    } catch (err) {
+      if (device !== 'cuda' || opts.executionProviders) throw err;
+      throw new Error(
+        `FLUXTUNE_DEVICE=cuda: ONNX Runtime could not run this graph on its CUDA provider (${(err as Error).message}). ` +
+          'The CUDA provider needs the CUDA build of onnxruntime-node (npm install onnxruntime-node --onnxruntime-node-install=cuda12, with internet), ' +
+          'an NVIDIA driver and CUDA 12 / cuDNN 9 libraries; CPU fallback is disabled on purpose.',
+        { cause: err },
+      );
+    }
+  }
+
+  private static async open(opts: SessionOptions, deviceName: Device): Promise<Session> {
+    const device = deviceSessionOptions(deviceName);
+    const sessionOptions = {
       intraOpNumThreads: opts.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: opts.optimization ?? 'all',
-      executionProviders: opts.executionProviders ?? ['cpu'],
-    });
+      executionProviders: (opts.executionProviders ?? device.executionProviders) as ort.InferenceSession.ExecutionProviderConfig[],
+      ...(device.extra && !opts.executionProviders ? { extra: device.extra } : {}),
+    } satisfies ort.InferenceSession.SessionOptions;
+    if (frozenBytes(opts) > (opts.externalDataOver ?? EXTERNAL_DATA_OVER)) {
+      const { session, emitted } = await createWithExternalData(opts, sessionOptions);
+      return new Session(session, new Map(emitted.inputs.map((v) => [v.name, v])), emitted.outputNames, emitted.bytes.byteLength + emitted.externalBytes);
+    }
+    const { bytes, inputs, outputNames } = emitModel(opts);
+    const session = await ort.InferenceSession.create(bytes, sessionOptions);
     return new Session(session, new Map(inputs.map((v) => [v.name, v])), outputNames, bytes.byteLength);
   }
 
