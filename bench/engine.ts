@@ -1,6 +1,7 @@
 // npm run bench:engine -- [--json] [--depth 4] [--batch 4] [--tokens 288]
 // Forward and training-step speed of a FLUX-like block stack (hidden 256, 4 heads, MLP 4x) built with
-// our autodiff, as MFU against the matmul peak measured in the same process.
+// our autodiff, as MFU against the matmul peak measured in the same process (lib/peak.ts; the fastest run against the
+// fastest matmul, the medians printed too).
 
 import { AdamW } from '../src/engine/adamw.ts';
 import { grad } from '../src/engine/autodiff.ts';
@@ -9,7 +10,8 @@ import * as F from '../src/engine/ops.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { Session } from '../src/engine/session.ts';
 import { buildStack, forwardFlops, initParams, type StackConfig } from './flux-like-stack.ts';
-import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts';
+import { MatmulPeak, mfus, modelGemms } from './lib/peak.ts';
+import { parseArgs, peakRssMiB, timeRuns } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const cfg: StackConfig = {
@@ -22,23 +24,11 @@ const cfg: StackConfig = {
 };
 const reps = Number(args.reps ?? 7);
 
-// The best of several sizes, so MFU is never flattered by a peak measured at an unlucky size.
-const peak = Math.max(await matmulPeakGflops(1024), await matmulPeakGflops(2048));
 const rng = new Rng(1);
 const xData = rng.fillNormal(new Float32Array(cfg.batch * cfg.tokens * cfg.hidden));
 const vecData = rng.fillNormal(new Float32Array(cfg.batch * cfg.hidden));
 
-// Forward: weights frozen into the model, as at inference.
-const fg = new Graph();
-const fwd = buildStack(fg, cfg);
-const fwdParams = initParams(fwd.params, 0);
-const fwdSession = await Session.create({
-  outputs: { out: fwd.out },
-  frozen: new Map(fwd.params.map((p) => [p, fwdParams.get(p.name)!])),
-});
-const forwardS = await timeIt(() => fwdSession.run({ x: xData, vec: vecData }), { reps });
-
-// Training step: every weight fed and differentiated, AdamW in TypeScript.
+// Training graph: every weight fed and differentiated, AdamW in TypeScript.
 const tg = new Graph();
 const st = buildStack(tg, cfg);
 const target = tg.input('target', st.out.shape);
@@ -48,20 +38,44 @@ const outputs: Record<string, Value> = { loss };
 st.params.forEach((p, i) => {
   outputs[`${p.name}.grad`] = grads[i]!;
 });
+
+// The peak over the training graph's largest GEMMs (and a square product), sampled before, between
+// and after the timed runs: see lib/peak.ts.
+const peak = await MatmulPeak.create(modelGemms(Object.values(outputs)));
+await peak.sample();
+
+// Forward: weights frozen into the model, as at inference.
+const fg = new Graph();
+const fwd = buildStack(fg, cfg);
+const fwdParams = initParams(fwd.params, 0);
+const fwdSession = await Session.create({
+  outputs: { out: fwd.out },
+  frozen: new Map(fwd.params.map((p) => [p, fwdParams.get(p.name)!])),
+});
+const forwardT = await timeRuns(() => fwdSession.run({ x: xData, vec: vecData }), { reps });
+await fwdSession.release();
+await peak.sample();
+
 const trainSession = await Session.create({ outputs });
 const params = initParams(st.params, 0);
 const opt = new AdamW(params, { lr: 1e-4 });
 const targetData = rng.fillNormal(new Float32Array(st.out.size));
-let adamS = 0;
+const adamS: number[] = [];
 const step = async () => {
   const res = await trainSession.run({ ...Object.fromEntries(params), x: xData, vec: vecData, target: targetData });
   const named: Record<string, Float32Array> = {};
   for (const p of st.params) named[p.name] = res[`${p.name}.grad`] as Float32Array;
   const t0 = performance.now();
   opt.step(named);
-  adamS = (performance.now() - t0) / 1000;
+  adamS.push((performance.now() - t0) / 1000);
 };
-const trainS = await timeIt(step, { reps });
+const trainT = await timeRuns(step, { reps });
+const [forwardS, trainS] = [forwardT.best, trainT.best];
+await peak.sample();
+const peakSummary = peak.summary();
+await peak.release();
+adamS.sort((a, b) => a - b);
+const adamMedian = adamS[Math.floor(adamS.length / 2)]!;
 
 const flops = forwardFlops(cfg);
 const paramCount = st.params.reduce((n, p) => n + p.size, 0);
@@ -69,15 +83,18 @@ const result = {
   bench: 'engine',
   config: cfg,
   params: paramCount,
-  matmul_peak_gflops: +peak.toFixed(1),
+  matmul_peak_gflops: peakSummary.gflops,
   forward_s: +forwardS.toFixed(4),
+  forward_median_s: +forwardT.median.toFixed(4),
   forward_gflops: +(flops / forwardS / 1e9).toFixed(1),
   train_step_s: +trainS.toFixed(4),
+  train_step_median_s: +trainT.median.toFixed(4),
   train_gflops: +((3 * flops) / trainS / 1e9).toFixed(1),
-  adamw_s: +adamS.toFixed(4),
-  mfu_forward: +(flops / forwardS / 1e9 / peak).toFixed(3),
-  mfu_train: +((3 * flops) / trainS / 1e9 / peak).toFixed(3),
+  adamw_s: +adamMedian.toFixed(4),
+  adamw_share: +(adamMedian / trainT.median).toFixed(3),
+  ...mfus({ mfu_forward: flops / forwardS / 1e9, mfu_train: (3 * flops) / trainS / 1e9 }, peakSummary),
+  peak: peakSummary,
   peak_rss_mib: Math.round(peakRssMiB()),
 };
 if (args.json) console.log(JSON.stringify(result));
-else console.table(result);
+else console.log(result);

@@ -1,6 +1,7 @@
 // npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--json]
 // Forward and training-step speed of the FLUX transformer for a config (BFL FluxParams JSON, or our
-// model config with a "flux" key), as MFU against the matmul peak measured in the same process.
+// model config with a "flux" key), as MFU against the matmul peak measured in the same process (lib/peak.ts; the fastest run against the
+// fastest matmul, the medians printed too).
 
 import { readFileSync } from 'node:fs';
 import { AdamW } from '../src/engine/adamw.ts';
@@ -18,7 +19,8 @@ import { blockLinears } from '../src/model/lora/lora.ts';
 import type { Tensors } from '../src/model/tensors.ts';
 import { TrainingStep } from '../src/model/train/step.ts';
 import { matmulFlops } from './lib/flops.ts';
-import { matmulPeakGflops, parseArgs, peakRssMiB, timeIt } from './lib/timing.ts';
+import { MatmulPeak, mfus, modelGemms } from './lib/peak.ts';
+import { parseArgs, peakRssMiB, timeRuns } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const json = JSON.parse(readFileSync(String(args.config ?? 'models/flux-mini/config.json'), 'utf8'));
@@ -27,7 +29,6 @@ const shape = { batch: Number(args.batch ?? 4), imgTokens: Number(args['img-toke
 const loraRank = args.lora ? Number(args.lora) : 0;
 const reps = Number(args.reps ?? 5);
 
-const peak = Math.max(await matmulPeakGflops(1024), await matmulPeakGflops(2048));
 const rng = new Rng(0);
 
 // Random weights with the real initialisation's scales (speed does not depend on the values).
@@ -56,15 +57,21 @@ const batch = {
 };
 const dataFeeds = fluxFeeds(params, shape, 'float32', batch);
 
-// Forward: inference session, weights frozen (prepacked by ORT).
-const fwdSession = await Session.create({ outputs: { out: fg.out }, frozen: frozenWeights(fg.store.params, weights) });
-const forwardS = await timeIt(() => fwdSession.run(dataFeeds), { reps });
-const forwardFlops = matmulFlops([fg.out]);
-await fwdSession.release();
-
-// Training step: full (every weight fed and differentiated) or LoRA on the block linears (base frozen).
+// The peak over the training graph's largest GEMMs (and a square product), sampled before, between
+// and after the timed runs: see lib/peak.ts.
 const lora = loraRank ? { rank: loraRank, targets: blockLinears, bias: false } : undefined;
 const tg = buildFluxTrainingGraph(params, shape, { lora });
+const peak = await MatmulPeak.create(modelGemms(Object.values(tg.outputs)));
+await peak.sample();
+
+// Forward: inference session, weights frozen (prepacked by ORT).
+const fwdSession = await Session.create({ outputs: { out: fg.out }, frozen: frozenWeights(fg.store.params, weights) });
+const forwardT = await timeRuns(() => fwdSession.run(dataFeeds), { reps });
+const forwardFlops = matmulFlops([fg.out]);
+await fwdSession.release();
+await peak.sample();
+
+// Training step: full (every weight fed and differentiated) or LoRA on the block linears (base frozen).
 const frozen = frozenWeights(tg.flux.store.params, weights, (k) => !tg.trainable.has(k));
 const trainStep = await TrainingStep.create(tg.outputs, { frozen });
 const trained = new Map<string, Float32Array>();
@@ -74,8 +81,15 @@ const opt = new AdamW(trained, { lr: 1e-4 });
 const target = rng.fillNormal(new Float32Array(tg.target.size));
 const feeds = lora ? { ...dataFeeds, [LORA_SCALE_INPUT]: Float32Array.of(1) } : dataFeeds;
 const diverged = (loss: number) => new Error(`bench: loss is ${loss}`);
-const step = () => trainStep.run(opt, feeds, target, { lr: opt.opts.lr, diverged });
-const trainS = await timeIt(step, { reps });
+const updateMs: number[] = [];
+const step = async () => updateMs.push((await trainStep.run(opt, feeds, target, { lr: opt.opts.lr, diverged })).updateMs);
+const trainT = await timeRuns(step, { reps });
+const [forwardS, trainS] = [forwardT.best, trainT.best];
+await peak.sample();
+const peakSummary = peak.summary();
+await peak.release();
+updateMs.sort((a, b) => a - b);
+const adamS = updateMs[Math.floor(updateMs.length / 2)]! / 1000;
 const trainFlops = matmulFlops(Object.values(tg.outputs));
 
 const paramCount = [...weights.values()].reduce((n, t) => n + t.data.length, 0);
@@ -85,14 +99,18 @@ const result = {
   shape,
   mode: lora ? `lora${loraRank}` : 'full',
   params: paramCount,
-  matmul_peak_gflops: +peak.toFixed(1),
+  matmul_peak_gflops: peakSummary.gflops,
   forward_s: +forwardS.toFixed(4),
+  forward_median_s: +forwardT.median.toFixed(4),
   forward_gflop: +(forwardFlops / 1e9).toFixed(2),
   train_step_s: +trainS.toFixed(4),
+  train_step_median_s: +trainT.median.toFixed(4),
   train_gflop: +(trainFlops / 1e9).toFixed(2),
-  mfu_forward: +(forwardFlops / forwardS / 1e9 / peak).toFixed(3),
-  mfu_train: +(trainFlops / trainS / 1e9 / peak).toFixed(3),
+  adamw_s: +adamS.toFixed(4),
+  adamw_share: +(adamS / trainT.median).toFixed(3),
+  ...mfus({ mfu_forward: forwardFlops / forwardS / 1e9, mfu_train: trainFlops / trainS / 1e9 }, peakSummary),
+  peak: peakSummary,
   peak_rss_mib: Math.round(peakRssMiB()),
 };
 if (args.json) console.log(JSON.stringify(result));
-else console.table(result);
+else console.log(result);

@@ -1,12 +1,15 @@
-// Shared benchmark helpers: median-of-N wall time, the same-process matmul peak that MFU is
-// quoted against, and peak RSS.
+// Shared benchmark helpers: median-of-N wall time, peak RSS, arguments. The matmul peak that MFU is
+// quoted against lives in peak.ts.
 
-import { Graph } from '../../src/engine/graph.ts';
-import * as F from '../../src/engine/ops.ts';
-import { Rng } from '../../src/engine/rng.ts';
-import { Session } from '../../src/engine/session.ts';
+export interface Timings {
+  /** Seconds per run, fastest first. */
+  times: number[];
+  median: number;
+  /** The fastest run: what MFU is quoted from, as the peak is the best matmul (both taken when the shared machine gave us its cores). */
+  best: number;
+}
 
-export async function timeIt(fn: () => Promise<unknown>, { warmup = 2, reps = 7 } = {}): Promise<number> {
+export async function timeRuns(fn: () => Promise<unknown>, { warmup = 2, reps = 7 } = {}): Promise<Timings> {
   for (let i = 0; i < warmup; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -15,26 +18,12 @@ export async function timeIt(fn: () => Promise<unknown>, { warmup = 2, reps = 7 
     times.push((performance.now() - t0) / 1000);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return { times, median: times[Math.floor(times.length / 2)]!, best: times[0]! };
 }
 
-/** Best achieved GFLOP/s of a large float32 MatMul in ONNX Runtime on this machine, measured now. */
-export async function matmulPeakGflops(n = 1024, threads?: number): Promise<number> {
-  const g = new Graph();
-  const a = g.input('a', [n, n]);
-  const b = g.input('b', [n, n]);
-  const session = await Session.create({ outputs: { c: F.matmul(a, b) }, threads });
-  const rng = new Rng(0);
-  const feeds = { a: rng.fillNormal(new Float32Array(n * n)), b: rng.fillNormal(new Float32Array(n * n)) };
-  for (let i = 0; i < 3; i++) await session.run(feeds);
-  let best = Infinity;
-  for (let i = 0; i < 10; i++) {
-    const t0 = performance.now();
-    await session.run(feeds);
-    best = Math.min(best, (performance.now() - t0) / 1000);
-  }
-  await session.release();
-  return (2 * n * n * n) / best / 1e9;
+/** Median seconds of `reps` runs after `warmup`. */
+export async function timeIt(fn: () => Promise<unknown>, opts: { warmup?: number; reps?: number } = {}): Promise<number> {
+  return (await timeRuns(fn, opts)).median;
 }
 
 export function peakRssMiB(): number {
