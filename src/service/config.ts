@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { type BlobLocation, blobLocationFromEnv } from './storage/blob-location.ts';
 
 /** Everything a deployment can set. Env names follow issue 4; flags on the CLI override them. */
 export interface ServiceConfig {
@@ -6,6 +7,8 @@ export interface ServiceConfig {
   port: number;
   dataDir: string;
   databaseUrl?: string;
+  /** <dataDir>/blobs, or an S3-compatible bucket (FLUXTUNE_BLOB_URL=s3://bucket/prefix) that every node shares. */
+  blobs: BlobLocation;
   /** Finetunes are only visible in the region they were created in. */
   region: string;
   /** Base of polling and sample URLs (an absolute http(s) URL); when unset, taken from each request (see trustProxy). */
@@ -93,6 +96,7 @@ export function configFromEnv(env: Env = process.env, overrides: Partial<Service
     port: num(env, 'PORT', 8787),
     dataDir: resolve(env.FLUXTUNE_DATA_DIR ?? './data'),
     databaseUrl: nonEmpty(env.DATABASE_URL),
+    blobs: blobLocationFromEnv(env),
     region: env.FLUXTUNE_REGION ?? 'us1',
     publicUrl: publicUrlFrom(nonEmpty(env.FLUXTUNE_PUBLIC_URL)),
     trustProxy: env.FLUXTUNE_TRUST_PROXY === '1',

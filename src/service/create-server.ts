@@ -45,8 +45,9 @@ export interface RunningServer {
 export async function createServer(o: CreateServerOptions): Promise<RunningServer> {
   const { config } = o;
   const log = o.log ?? (() => {});
-  const { db, blobs } = await openStores(config);
+  const { db, blobs, blobsAt } = await openStores(config);
   try {
+    if (config.blobs.kind === 's3') log(`blobs in ${blobsAt}`);
     // One process owns an embedded database, so any job still "running" lost its worker in a crash.
     if (db.kind === 'pglite') {
       const released = await releaseOrphanedLeases(db);

@@ -16,7 +16,13 @@ export async function startWorker(o: {
   if (!o.config.databaseUrl) {
     throw new Error('fluxtune worker needs DATABASE_URL (a shared Postgres); with the embedded database, `fluxtune serve` runs the worker itself');
   }
-  const { db, blobs } = await openStores(o.config);
+  const { db, blobs, blobsAt } = await openStores(o.config);
+  if (o.config.blobs.kind === 'local') {
+    // Fine for workers on the API node's machine; one elsewhere would train on images it cannot read.
+    o.log?.(`blobs are in ${blobsAt} on this machine: workers on other machines need the same FLUXTUNE_BLOB_URL (S3) as the API nodes`);
+  } else {
+    o.log?.(`blobs in ${blobsAt}`);
+  }
   const runner = new JobRunner({
     db,
     blobs,

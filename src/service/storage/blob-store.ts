@@ -1,10 +1,19 @@
 // Large bytes (dataset images, LoRAs, checkpoints, samples, previews) live outside the database.
 // Keys are slash-separated relative paths such as "finetunes/<id>/lora.safetensors".
+// Implementations: LocalBlobStore (a directory) and S3BlobStore (any S3-compatible bucket); both pass
+// test/service/blob-store-contract.test.ts.
+
+import type { Readable } from 'node:stream';
 
 export interface BlobStore {
+  /** Atomic: readers see the old blob or the whole new one, never part of one (a crash included). */
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /** As put, from a stream, so a large object is never held whole in memory. */
+  putStream(key: string, body: Readable | AsyncIterable<Uint8Array>): Promise<void>;
   /** null when absent. */
   get(key: string): Promise<Uint8Array | null>;
+  /** The blob as a stream (for serving it), or null when absent. */
+  getStream(key: string): Promise<Readable | null>;
   has(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Removes every blob whose key starts with prefix + "/". */

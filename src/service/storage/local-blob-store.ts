@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { assertSafeBlobKey, type BlobStore } from './blob-store.ts';
 
 /** Blobs as files under root. Writes go to a temp file, are fsynced, then renamed: a crash leaves the old blob or the new one, never half of one. */
@@ -13,17 +14,28 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
+    await this.writeAtomically(key, (fh) => fh.writeFile(bytes));
+  }
+
+  async putStream(key: string, body: Readable | AsyncIterable<Uint8Array>): Promise<void> {
+    await this.writeAtomically(key, async (fh) => {
+      // Plain awaited writes: back-pressure for free, and the handle stays ours to fsync and close.
+      for await (const chunk of body as AsyncIterable<Uint8Array>) await fh.write(chunk);
+    });
+  }
+
+  private async writeAtomically(key: string, write: (fh: Awaited<ReturnType<typeof open>>) => Promise<void>): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      try {
+        await write(fh);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -38,6 +50,15 @@ export class LocalBlobStore implements BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    // Opened first so a missing blob is null here, not an error event later on the stream.
+    const fh = await open(this.path(key), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    return fh ? fh.createReadStream() : null;
   }
 
   async has(key: string): Promise<boolean> {
