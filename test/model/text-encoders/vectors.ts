@@ -7,7 +7,7 @@ import { parseClipTextConfig, parseT5Config } from '../../../src/model/text-enco
 export const VECTORS = new URL('../../../../shared/vectors/text-encoders-tiny/', import.meta.url);
 const read = (name: string) => readFileSync(new URL(name, VECTORS));
 
-const configs = JSON.parse(read('config.json').toString('utf8')) as { t5: unknown; clip: unknown };
+const configs = JSON.parse(read('config.json').toString('utf8')) as { t5: Record<string, unknown>; clip: Record<string, unknown> };
 export const t5Config = parseT5Config(configs.t5);
 export const clipConfig = parseClipTextConfig(configs.clip);
 export const rawConfigs = configs;
