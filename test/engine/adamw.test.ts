@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AdamW } from '../../src/engine/adamw.ts';
+import { Rng } from '../../src/engine/rng.ts';
 
 describe('AdamW', () => {
   it('matches the closed-form update of Loshchilov & Hutter for two steps', () => {
@@ -68,6 +69,32 @@ describe('AdamW', () => {
     assert.deepEqual(e, f);
     assert.notDeepEqual(e, p);
     assert.throws(() => fused.step({ w: grads[0]! }, undefined, { decay: 0.9, weights: new Map() }), /EMA tensor/);
+  });
+
+  it('runs as the WebAssembly SIMD kernel, bit-identical to the TypeScript loops (clipping, EMA, tails, several stages)', () => {
+    const sizes = [1, 3, 4, 7, 8192 * 2 + 5, 1000];
+    const rng = new Rng(11);
+    const init = sizes.map((n) => rng.fillNormal(new Float32Array(n)));
+    const tensors = () => new Map(init.map((t, i) => [`w${i}`, Float32Array.from(t)]));
+    const [pa, pb, ea, eb] = [tensors(), tensors(), tensors(), tensors()];
+    const simd = new AdamW(pa, { lr: 0.01, maxGradNorm: 1 });
+    const loops = new AdamW(pb, { lr: 0.01, maxGradNorm: 1, simd: false });
+    assert.ok(simd.usesSimd, 'Node 20 has WebAssembly SIMD: the kernel failed to compile');
+    assert.ok(!loops.usesSimd);
+    for (let step = 0; step < 6; step++) {
+      // Steps with tiny and huge gradients (clipped), and with and without the EMA.
+      const grads = Object.fromEntries(sizes.map((n, i) => [`w${i}`, rng.fillNormal(new Float32Array(n), step % 2 ? 5 : 1e-3)]));
+      const ema = step >= 2 ? (weights: Map<string, Float32Array>) => ({ decay: 0.99, weights }) : () => undefined;
+      assert.equal(simd.step(grads, undefined, ema(ea)), loops.step(grads, undefined, ema(eb)));
+    }
+    const [sa, sb] = [simd.state(), loops.state()];
+    for (const k of pa.keys()) {
+      assert.deepEqual(pa.get(k), pb.get(k), k);
+      assert.deepEqual(ea.get(k), eb.get(k), k);
+      assert.deepEqual(sa.m[k], sb.m[k], k);
+      assert.deepEqual(sa.v[k], sb.v[k], k);
+    }
+    assert.notDeepEqual(pa.get('w4'), Float32Array.from(init[4]!));
   });
 
   it('minimises a quadratic', () => {
