@@ -5,6 +5,12 @@ import { FluxMiniBackend } from './flux-mini/backend.ts';
 
 export type { ModelBackend } from './backend.ts';
 
+/** FLUXTUNE_MODEL=<dir> serves a real FLUX.1 checkpoint folder (src/model/flux1); unset, the shipped flux-mini. */
 export async function loadDefaultBackend(opts: { threads?: number } = {}): Promise<ModelBackend> {
+  const dir = process.env.FLUXTUNE_MODEL?.trim();
+  if (dir) {
+    const { Flux1Backend } = await import('./flux1/backend.ts');
+    return Flux1Backend.load(dir, opts);
+  }
   return FluxMiniBackend.load(opts);
 }
