@@ -131,6 +131,43 @@ function kernel(name: string, ema: boolean): WasmFunction {
   return { name, params: [...Array(6).fill(I32), ...Array(10).fill(F64)], locals: [I32, ...Array(24).fill(V128)], body };
 }
 
+/**
+ * sumOfSquares(ptr, nbytes, acc): acc + Σ x², one float at a time in order, as the TypeScript loop
+ * (a float64 sum's value depends on its order: lanes would change the clip factor's last bits).
+ */
+function sumOfSquares(): WasmFunction {
+  const [ptr, nbytes, acc, i, x] = [0, 1, 2, 3, 4];
+  const body = [
+    ...op.block,
+    ...op.get(nbytes),
+    ...op.i32Eqz,
+    ...op.brIf(0),
+    ...op.loop,
+    ...op.get(ptr),
+    ...op.get(i),
+    ...op.i32Add,
+    ...op.f32Load,
+    ...op.f64PromoteF32,
+    ...op.tee(x),
+    ...op.get(x),
+    ...op.f64Mul,
+    ...op.get(acc),
+    ...op.f64Add,
+    ...op.set(acc),
+    ...op.get(i),
+    ...op.i32(4),
+    ...op.i32Add,
+    ...op.tee(i),
+    ...op.get(nbytes),
+    ...op.i32LtU,
+    ...op.brIf(0),
+    ...op.end,
+    ...op.end,
+    ...op.get(acc),
+  ];
+  return { name: 'sumOfSquares', params: [I32, I32, F64], results: [F64], locals: [I32, F64], body };
+}
+
 export type KernelFn = (
   p: number,
   g: number,
@@ -153,6 +190,7 @@ export type KernelFn = (
 export interface AdamWKernels {
   update: KernelFn;
   updateWithEma: KernelFn;
+  sumOfSquares: (ptr: number, nbytes: number, acc: number) => number;
 }
 
 // The slice of the WebAssembly JS API used here (this project's TypeScript libs do not declare it).
@@ -181,12 +219,16 @@ let compiled: object | null | undefined;
 export function adamwKernels(memory: WasmMemory): AdamWKernels | undefined {
   if (compiled === undefined) {
     try {
-      compiled = wasm ? new wasm.Module(wasmModule([kernel('update', false), kernel('updateWithEma', true)])) : null;
+      compiled = wasm ? new wasm.Module(wasmModule([kernel('update', false), kernel('updateWithEma', true), sumOfSquares()])) : null;
     } catch {
       compiled = null;
     }
   }
   if (!wasm || !compiled) return undefined;
   const { exports } = new wasm.Instance(compiled, { env: { memory } });
-  return { update: exports.update as KernelFn, updateWithEma: exports.updateWithEma as KernelFn };
+  return {
+    update: exports.update as KernelFn,
+    updateWithEma: exports.updateWithEma as KernelFn,
+    sumOfSquares: exports.sumOfSquares as AdamWKernels['sumOfSquares'],
+  };
 }

@@ -73,7 +73,7 @@ export class AdamW {
     for (const name of this.params.keys()) {
       const g = grads[name];
       if (!g) throw new Error(`AdamW: no gradient for '${name}'`);
-      sq += sumOfSquares(g);
+      sq += this.simd ? simdSumOfSquares(this.simd, g) : sumOfSquares(g);
     }
     if (ema)
       for (const name of this.params.keys())
@@ -184,6 +184,18 @@ function simdUpdate(
     p.set(sp, start);
     if (e) e.set(se, start);
   }
+}
+
+/** `sumOfSquares` through the kernel, a stage at a time (the same order, so the same sum). */
+function simdSumOfSquares(s: SimdState, g: ArrayLike<number>): number {
+  const gArray = ArrayBuffer.isView(g) ? (g as Float32Array) : Float32Array.from(g);
+  let sq = 0;
+  for (let start = 0; start < gArray.length; start += STAGE) {
+    const chunk = gArray.subarray(start, Math.min(start + STAGE, gArray.length));
+    s.stageG.set(chunk);
+    sq = s.kernels.sumOfSquares(s.stageG.byteOffset, chunk.length * 4, sq);
+  }
+  return sq;
 }
 
 /** The element loops live in small functions of their own: V8 optimises them better than inline (~15%). */

@@ -42,6 +42,12 @@ export const op = {
   i32Add: [0x6a],
   i32LtU: [0x49],
   i32Eqz: [0x45],
+  /** f32.load (alignment hint 4, offset 0). */
+  f32Load: [0x2a, 2, 0],
+  f64PromoteF32: [0xbb],
+  f64Add: [0xa0],
+  f64Mul: [0xa2],
+  tee: (i: number) => [0x22, ...uleb(i)],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   brIf: (depth: number) => [0x0d, ...uleb(depth)],
@@ -65,14 +71,15 @@ export const op = {
 export interface WasmFunction {
   name: string;
   params: number[];
+  results?: number[];
   /** Extra locals after the parameters, one type each. */
   locals: number[];
   body: number[];
 }
 
-/** A module importing `env.memory` and exporting each function under its name (no results). */
+/** A module importing `env.memory` and exporting each function under its name. */
 export function wasmModule(functions: readonly WasmFunction[]): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
+  const types = functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec((f.results ?? []).map((t) => [t]))]);
   const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]];
   const exports = functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]);
   const code = functions.map((f) => {
