@@ -30,6 +30,29 @@ export interface SessionOptions extends EmitOptions {
 
 const EXTERNAL_DATA_OVER = 2 ** 30;
 
+/**
+ * Process-wide ONNX Runtime settings under every session created afterwards, for benchmarks that
+ * measure them (bench:breakdown) on sessions built deep inside the model; a SessionOptions field wins.
+ */
+export interface OrtTuning {
+  threads?: number;
+  optimization?: SessionOptions['optimization'];
+  /** ORT's CPU memory arena (default on). */
+  cpuMemArena?: boolean;
+  /** ORT's memory-pattern planning (default on). */
+  memPattern?: boolean;
+  /** Write ORT's per-node profile to `<prefix>_<time>.json` (written at endProfiling or release). */
+  profilePrefix?: string;
+  /** `session.*` config entries, e.g. { disable_prepacking: '1', 'intra_op.allow_spinning': '0' }. */
+  sessionConfig?: Record<string, string>;
+}
+
+let tuning: OrtTuning = {};
+
+export function setOrtTuning(t: OrtTuning): void {
+  tuning = t;
+}
+
 function frozenBytes(opts: EmitOptions): number {
   let n = 0;
   for (const d of opts.frozen?.values() ?? []) n += d.byteLength;
@@ -98,13 +121,18 @@ export class Session {
 
   private static async open(opts: SessionOptions, deviceName: Device): Promise<Session> {
     const device = deviceSessionOptions(deviceName);
+    const deviceExtra = device.extra && !opts.executionProviders ? (device.extra as { session?: Record<string, string> }) : undefined;
+    const extra = tuning.sessionConfig ? { ...deviceExtra, session: { ...deviceExtra?.session, ...tuning.sessionConfig } } : deviceExtra;
     const sessionOptions = {
-      intraOpNumThreads: opts.threads ?? availableParallelism(),
+      intraOpNumThreads: opts.threads ?? tuning.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      graphOptimizationLevel: opts.optimization ?? 'all',
+      graphOptimizationLevel: opts.optimization ?? tuning.optimization ?? 'all',
       executionProviders: (opts.executionProviders ?? device.executionProviders) as ort.InferenceSession.ExecutionProviderConfig[],
-      ...(device.extra && !opts.executionProviders ? { extra: device.extra } : {}),
+      ...(tuning.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
+      ...(tuning.memPattern === false ? { enableMemPattern: false } : {}),
+      ...(tuning.profilePrefix ? { enableProfiling: true, profileFilePrefix: tuning.profilePrefix } : {}),
+      ...(extra ? { extra } : {}),
     } satisfies ort.InferenceSession.SessionOptions;
     if (frozenBytes(opts) > (opts.externalDataOver ?? EXTERNAL_DATA_OVER)) {
       const { session, emitted } = await createWithExternalData(opts, sessionOptions);
@@ -127,6 +155,11 @@ export class Session {
     const results: Results = {};
     for (const [name, t] of Object.entries(out)) results[name] = t.data as TypedArray;
     return results;
+  }
+
+  /** Ends ORT's profile (see OrtTuning.profilePrefix) and writes its file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {
