@@ -87,9 +87,22 @@ export const finetuneDetails = z.object({
   progress: z.number().nullable(),
   image_count: z.number().int(),
   captions: z
-    .array(z.object({ file: z.string(), caption: z.string(), source: z.string() }))
+    .array(
+      z.object({
+        file: z.string(),
+        caption: z.string(),
+        source: z.enum(['user', 'auto', 'measured', 'trigger_only']).meta({
+          description:
+            "user: the image's .txt; auto: the captioner named the subject; measured: it could not, and said only what it measured (background, position); trigger_only: the trigger word alone",
+        }),
+        confidence: z
+          .number()
+          .nullable()
+          .meta({ description: "The built-in captioner's confidence (0–1; it names a subject at 0.5 or above); null for user captions" }),
+      }),
+    )
     .nullable()
-    .meta({ description: 'The caption each image trained with, and where it came from' }),
+    .meta({ description: 'The caption each image trained with, where it came from, and how sure the captioner was' }),
   training_seconds: z.number().nullable(),
   region: z.string(),
   training: described(trainingView, 'Ours: where training stands, its loss curve and its previews (what the dashboard draws)'),

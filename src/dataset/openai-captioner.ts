@@ -1,5 +1,5 @@
 import type { FinetuneMode, RgbImage } from '../model/backend.ts';
-import type { Captioner } from './captioner.ts';
+import { type Captioner, freeTextCaption } from './captioner.ts';
 import { encodeRgbPng } from './rgb-image.ts';
 
 export interface OpenAiCaptionerOptions {
@@ -33,8 +33,8 @@ export function openAiCaptioner(opts: OpenAiCaptionerOptions): Captioner {
   return {
     name: `${opts.model} via ${endpoint}`,
     async caption(images, mode) {
-      const out: (string | null)[] = [];
-      for (const image of images) out.push(await captionOne(image, mode));
+      const out = [];
+      for (const image of images) out.push(freeTextCaption(await captionOne(image, mode)));
       return out;
     },
   };

@@ -114,8 +114,24 @@ export interface ModelBackend {
   readonly name: string;
   train(request: TrainRequest, hooks?: TrainHooks): Promise<TrainResult>;
   generate(request: GenerateRequest): Promise<GenerateResult>;
-  /** Built-in captioner: one caption per image (no trigger word), or null where it cannot. */
-  caption(images: RgbImage[], candidates?: string[]): Promise<(string | null)[]>;
+  /** Built-in captioner: what it can say of each image (no trigger word). */
+  caption(images: RgbImage[], candidates?: string[]): Promise<ImageCaption[]>;
+}
+
+/**
+ * What a captioner says of one image, without the trigger word. A captioner names a subject only when
+ * it is confident; otherwise it says only what it measured (`layout`, `background`), so that a
+ * finetune never binds its trigger word to a wrong word.
+ */
+export interface ImageCaption {
+  /** A caption that names the subject ("a cat on a red background"); null where the captioner is not sure what it shows. */
+  text: string | null;
+  /** The subject's place and the background, without naming it ("on the left, red background"); null where not measurable. */
+  layout: string | null;
+  /** The background's colour name where the background is plain; null for busy or unnamed backgrounds. */
+  background: string | null;
+  /** 0–1: the captioner's confidence in `text` (≥ 0.5 where it names a subject); null where it cannot say (an external vision model). */
+  confidence: number | null;
 }
 
 // ---------------------------------------------------------------- LoRA files in and out
@@ -163,11 +179,17 @@ export class InvalidLoraFile extends Error {
 }
 
 /**
- * The served base model LoRAs are checked against and described with: the shipped flux-mini, the
- * model src/model/index.ts serves by default. A backend plugged in with FLUXTUNE_BACKEND_MODULE
- * runs in another thread or process, out of reach of these functions.
+ * The served base model LoRAs are checked against and described with: the FLUX.1 folder of
+ * FLUXTUNE_MODEL (headers only), else the shipped flux-mini — what src/model/index.ts serves by
+ * default. A backend plugged in with FLUXTUNE_BACKEND_MODULE runs in another thread or process,
+ * out of reach of these functions.
  */
 async function servedBase() {
+  const dir = process.env.FLUXTUNE_MODEL?.trim();
+  if (dir) {
+    const { flux1LoraBase } = await import('./flux1/lora-base.ts');
+    return flux1LoraBase(dir);
+  }
   const { fluxMiniLoraBase } = await import('./flux-mini/lora-base.ts');
   return fluxMiniLoraBase();
 }

@@ -18,6 +18,16 @@ describe('placeTriggerWord', () => {
   it('general: trigger word prepended to the whole-image caption', () => {
     assert.equal(placeTriggerWord('general', 'TOK', 'a red cat on a blue background'), 'TOK, a red cat on a blue background');
   });
+  it('a subject the captioner could not name: the trigger word takes its place, with what was measured', () => {
+    const measured = { text: null, layout: 'on the left, teal background', background: 'teal', confidence: 0.1 };
+    assert.equal(placeTriggerWord('product', 'TOK', measured), 'a TOK on the left, teal background');
+    assert.equal(placeTriggerWord('style', 'TOK', measured), 'an image on a teal background, in the style of TOK');
+    assert.equal(placeTriggerWord('general', 'TOK', measured), 'TOK on the left, teal background');
+    const nothing = { text: null, layout: null, background: null, confidence: null };
+    assert.equal(placeTriggerWord('character', 'TOK', nothing), 'TOK');
+    assert.equal(placeTriggerWord('style', 'TOK', nothing), 'an image in the style of TOK');
+    assert.equal(placeTriggerWord('general', 'TOK', nothing), 'TOK');
+  });
 });
 
 describe('buildTrainingCaptions', () => {
@@ -27,7 +37,13 @@ describe('buildTrainingCaptions', () => {
     name: 'test',
     async caption(images) {
       calls.push(images.length);
-      return images.map((_, i) => (i === 0 ? 'a cat on a mat' : null));
+      // One image per call (so progress can follow): the first named, the second only measured.
+      const n = calls.length;
+      return images.map(() =>
+        n % 2 === 1
+          ? { text: 'a cat on a mat', layout: 'on a mat', background: null, confidence: 0.8 }
+          : { text: null, layout: 'on a red background', background: 'red', confidence: 0.2 },
+      );
     },
   };
   const items = [
@@ -37,13 +53,15 @@ describe('buildTrainingCaptions', () => {
   ];
 
   it('user .txt wins; the rest are auto-captioned with the trigger word placed', async () => {
-    const out = await buildTrainingCaptions(items, { mode: 'character', triggerWord: 'TOK', captioning: true }, captioner);
+    const progress: number[] = [];
+    const out = await buildTrainingCaptions(items, { mode: 'character', triggerWord: 'TOK', captioning: true, onProgress: (p) => progress.push(p) }, captioner);
     assert.deepEqual(out, [
-      { file: 'a.png', caption: 'TOK cat on a mat', source: 'auto' },
-      { file: 'b.png', caption: 'my own words', source: 'user' },
-      { file: 'c.png', caption: 'TOK', source: 'trigger_only' },
+      { file: 'a.png', caption: 'TOK cat on a mat', source: 'auto', confidence: 0.8 },
+      { file: 'b.png', caption: 'my own words', source: 'user', confidence: null },
+      { file: 'c.png', caption: 'a TOK on a red background', source: 'measured', confidence: 0.2 },
     ]);
-    assert.deepEqual(calls, [2]);
+    assert.deepEqual(calls, [1, 1]);
+    assert.deepEqual(progress, [0.5, 1]);
   });
 
   it('captioning off: the captioner is never called', async () => {

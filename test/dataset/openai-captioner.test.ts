@@ -21,7 +21,13 @@ describe('OpenAI-compatible vision captioner (CAPTION_API_URL)', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
       const captioner = openAiCaptioner({ url, model: 'llava', apiKey: 'k' });
       const img = { width: 2, height: 2, data: new Uint8Array(12).fill(200) };
-      assert.deepEqual(await captioner.caption([img, img], 'product'), ['a red square on white.', 'a red square on white.']);
+      assert.deepEqual(
+        (await captioner.caption([img, img], 'product')).map((c) => [c.text, c.confidence]),
+        [
+          ['a red square on white.', null],
+          ['a red square on white.', null],
+        ],
+      );
       assert.equal(bodies.length, 2);
       assert.equal(bodies[0].url, '/v1/chat/completions');
       assert.equal(bodies[0].auth, 'Bearer k');

@@ -137,8 +137,8 @@ describe('API contract over HTTP (with a test-double backend)', () => {
     assert.equal(d.region, 'us1');
     assert.ok(!Number.isNaN(Date.parse(d.timestamp)));
     assert.deepEqual(d.captions, [
-      { file: 'cat/01.png', caption: 'TOK sitting on a red rug', source: 'user' },
-      { file: 'cat/02.jpg', caption: 'TOK test picture 40 by 40', source: 'auto' },
+      { file: 'cat/01.png', caption: 'TOK sitting on a red rug', source: 'user', confidence: null },
+      { file: 'cat/02.jpg', caption: 'TOK test picture 40 by 40', source: 'auto', confidence: 0.9 },
     ]);
     assert.deepEqual(backend.log.trains.at(-1)!.captions, ['TOK sitting on a red rug', 'TOK test picture 40 by 40']);
   });

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import {
   type GenerateRequest,
   type GenerateResult,
+  type ImageCaption,
   InvalidModelInput,
   type ModelBackend,
   type RgbImage,
@@ -205,7 +206,7 @@ export class FluxMiniBackend implements ModelBackend {
     );
   }
 
-  async caption(images: RgbImage[], candidates?: string[]): Promise<(string | null)[]> {
+  async caption(images: RgbImage[], candidates?: string[]): Promise<ImageCaption[]> {
     return captionImages(this, images, candidates ?? vocabulary());
   }
 }

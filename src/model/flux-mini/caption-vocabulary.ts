@@ -25,3 +25,13 @@ export function article(name: string): string {
 export function centredCaption(name: string, background: string): string {
   return `${article(name)} ${name} on a ${background} background`;
 }
+
+/** A single object's caption as pretraining writes it: centred, or at a named place ("a cat on the left, red background"). */
+export function objectCaption(name: string, background: string, position: string | null): string {
+  return position ? `${article(name)} ${name} ${position}, ${background} background` : centredCaption(name, background);
+}
+
+/** The same place and background without the object: what the captioner says of a subject it does not know. */
+export function layoutPhrase(background: string, position: string | null): string {
+  return position ? `${position}, ${background} background` : `on a ${background} background`;
+}

@@ -1,70 +1,76 @@
-// flux-mini's built-in captioner, which needs no download: the background colour is read off the
-// image border (nearest named colour), and the subject is chosen by the model itself as a
-// diffusion classifier — the candidate caption under which flux-mini best predicts the noise
-// added to the image (Li et al. 2023, "Your Diffusion Model is Secretly a Zero-Shot Classifier").
+// flux-mini's built-in captioner, which needs no download. It measures what it can without knowing
+// what the image shows (a plain background's colour, where the subject sits: image-layout.ts), and
+// names a subject only when flux-mini, used as a diffusion classifier (caption-scores.ts), is sure:
+// the best candidate caption must predict the added noise clearly better than no caption at all and
+// clearly better than the runner-up. Otherwise it names nothing, so a finetune of a concept flux-mini
+// has never seen binds the trigger word to the picture, not to a wrong word. The thresholds were
+// calibrated by `npm run calibrate:captioner` (figures in the model card).
 
-import { Rng } from '../../engine/rng.ts';
-import type { RgbImage } from '../backend.ts';
-import { fitImage, imageIds, imageToTokens, type TokenGrid } from '../codec/patches.ts';
-import type { FluxRunner } from '../flux/runner.ts';
-import { borderColour, nearestColour } from './background-colour.ts';
-import { centredCaption } from './caption-vocabulary.ts';
-import type { FluxMiniConfig } from './config.ts';
-import type { TextEncoderSession } from './text-session.ts';
+import type { ImageCaption, RgbImage } from '../backend.ts';
+import { type CaptionModel, captionScores } from './caption-scores.ts';
+import { layoutPhrase, objectCaption } from './caption-vocabulary.ts';
+import { foregroundBox, plainBackground, positionPhrase } from './image-layout.ts';
 
-export interface CaptionModel {
-  config: FluxMiniConfig;
-  text: TextEncoderSession;
-  runnerFor(grid: TokenGrid, batch?: number): Promise<FluxRunner>;
+export type { CaptionModel } from './caption-scores.ts';
+
+/** Relative error reduction of the best caption over the empty one that makes confidence 0.5. */
+export const GAIN_AT_HALF = 0.1;
+/** Relative error gap between the best and second-best caption that makes confidence 0.5. */
+export const MARGIN_AT_HALF = 0.15;
+/** A subject is named at this confidence or above. */
+export const NAMING_CONFIDENCE = 0.5;
+
+export interface CaptionEvidence {
+  best: string;
+  /** (error without caption − best error) / error without caption */
+  gain: number;
+  /** (second-best error − best error) / best error */
+  margin: number;
 }
 
-/** Noise levels at which candidates are compared; mid-range t carries the most class information. */
-const LEVELS = [0.45, 0.7];
-/** Candidates scored per forward pass. */
-export const CAPTION_BATCH = 16;
+/** 0–1, monotone in both; 0.5 exactly where both reach their calibrated thresholds. */
+export function captionConfidence(e: Pick<CaptionEvidence, 'gain' | 'margin'>): number {
+  const worst = Math.min(e.gain / GAIN_AT_HALF, e.margin / MARGIN_AT_HALF);
+  return Math.max(0, Math.min(1, worst / 2));
+}
 
-export async function captionImages(model: CaptionModel, images: readonly RgbImage[], concepts: readonly string[]): Promise<(string | null)[]> {
-  const patch = model.config.codec.patch;
-  const side = model.config.codec.low_size / patch;
-  const grid: TokenGrid = { rows: side, cols: side, patch };
-  const runner = await model.runnerFor(grid, CAPTION_BATCH);
-  const batch = runner.shape.batch;
-  const ids = imageIds(grid);
-  const batchIds = new Float32Array(batch * ids.length);
-  for (let b = 0; b < batch; b++) batchIds.set(ids, b * ids.length);
-  const out: (string | null)[] = [];
-  for (const image of images) {
-    const colour = nearestColour(borderColour(image));
-    const x0 = imageToTokens(await fitImage(image, grid.cols * patch, grid.rows * patch), patch);
-    const rng = new Rng(1234);
-    const noises = LEVELS.map(() => rng.fillNormal(new Float32Array(x0.length)));
-    const scores = new Float64Array(concepts.length);
-    for (let start = 0; start < concepts.length; start += batch) {
-      const chunk = concepts.slice(start, start + batch);
-      const enc = await Promise.all(chunk.map((c) => model.text.encode(centredCaption(c, colour))));
-      while (enc.length < batch) enc.push(enc[0]!);
-      const txt = new Float32Array(enc.reduce((n, e) => n + e.txt.length, 0));
-      const y = new Float32Array(enc.reduce((n, e) => n + e.y.length, 0));
-      enc.forEach((e, b) => {
-        txt.set(e.txt, b * e.txt.length);
-        y.set(e.y, b * e.y.length);
-      });
-      for (let li = 0; li < LEVELS.length; li++) {
-        const t = LEVELS[li]!;
-        const eps = noises[li]!;
-        const xt = new Float32Array(batch * x0.length);
-        for (let b = 0; b < batch; b++) for (let i = 0; i < x0.length; i++) xt[b * x0.length + i] = (1 - t) * x0[i]! + t * eps[i]!;
-        const pred = await runner.forward({ img: xt, imgIds: batchIds, txt, y, timesteps: new Float32Array(batch).fill(t) });
-        chunk.forEach((_, b) => {
-          let err = 0;
-          for (let i = 0; i < x0.length; i++) err += (pred[b * x0.length + i]! - (eps[i]! - x0[i]!)) ** 2;
-          scores[start + b]! += err;
-        });
-      }
-    }
-    let best = 0;
-    for (let i = 1; i < concepts.length; i++) if (scores[i]! < scores[best]!) best = i;
-    out.push(concepts.length ? centredCaption(concepts[best]!, colour) : null);
-  }
+/** The classifier's evidence for the best of `concepts`, scored in the caption form pretraining used for this layout. */
+export async function conceptEvidence(
+  model: CaptionModel,
+  image: RgbImage,
+  concepts: readonly string[],
+  background: string,
+  position: string | null,
+): Promise<CaptionEvidence> {
+  const captions = [...concepts.map((c) => objectCaption(c, background, position)), ''];
+  const scores = await captionScores(model, image, captions);
+  const uncaptioned = scores[concepts.length]!;
+  const order = concepts.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const first = scores[order[0]!]!;
+  const second = order.length > 1 ? scores[order[1]!]! : uncaptioned;
+  return { best: concepts[order[0]!]!, gain: (uncaptioned - first) / uncaptioned, margin: (second - first) / first };
+}
+
+export async function captionImages(model: CaptionModel, images: readonly RgbImage[], concepts: readonly string[]): Promise<ImageCaption[]> {
+  const out: ImageCaption[] = [];
+  for (const image of images) out.push((await describeImage(model, image, concepts)).caption);
   return out;
+}
+
+/** One image's caption, with the classifier's evidence behind it (null where the classifier was not asked). */
+export async function describeImage(
+  model: CaptionModel,
+  image: RgbImage,
+  concepts: readonly string[],
+): Promise<{ caption: ImageCaption; evidence: CaptionEvidence | null }> {
+  const background = plainBackground(image);
+  const box = background ? foregroundBox(image) : null;
+  const position = box ? positionPhrase(box) : null;
+  const layout = background ? layoutPhrase(background, position) : null;
+  // flux-mini has only ever seen plain backgrounds: on a busy one (a photo) its verdict means nothing.
+  if (!background || !box || concepts.length === 0) return { caption: { text: null, layout, background, confidence: null }, evidence: null };
+  const evidence = await conceptEvidence(model, image, concepts, background, position);
+  const confidence = +captionConfidence(evidence).toFixed(3);
+  const text = confidence >= NAMING_CONFIDENCE ? objectCaption(evidence.best, background, position) : null;
+  return { caption: { text, layout, background, confidence }, evidence };
 }

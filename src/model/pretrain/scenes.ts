@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { Rng } from '../../engine/rng.ts';
 import type { RgbImage } from '../backend.ts';
-import { article, COLORS, centredCaption } from '../flux-mini/caption-vocabulary.ts';
+import { article, COLORS, centredCaption, objectCaption } from '../flux-mini/caption-vocabulary.ts';
 
 export interface EmojiConcept {
   /** Caption words, e.g. "evergreen tree". */
@@ -253,7 +253,7 @@ export function randomScene(rng: Rng, concepts: readonly string[], captionDropou
     const where = positions[rng.int(positions.length)]!;
     const [cx, cy] = POSITIONS[where]!;
     spec = { background, objects: [{ concept: name, cx, cy, size: 0.4 + 0.1 * rng.uniform() }] };
-    caption = `${article(name)} ${name} ${where}, ${background} background`;
+    caption = objectCaption(name, background, where);
   } else {
     const a = pick();
     let b = pick();

@@ -16,7 +16,10 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
   const ft = await getFinetuneById(db, job.id);
   if (!ft) throw new JobAbandoned('finetune deleted');
 
-  const captions = ft.captions ?? (await captionDataset(ctx, ft));
+  // Auto-captioning takes its share of the progress bar (the captioner runs the model once per image), training the rest.
+  const captionShare = ft.captioning && ft.dataset.some((ref) => ref.user_caption === null) ? CAPTION_SHARE : 0;
+  const progress = throttledProgressWriter(ctx, { lossLog: true });
+  const captions = ft.captions ?? (await captionDataset(ctx, ft, (p) => progress.report(captionShare * p)));
   const examples: TrainingExample[] = [];
   for (const [i, ref] of ft.dataset.entries()) {
     const png = await blobs.get(ref.blob);
@@ -36,7 +39,6 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
       : `finetune ${ft.id}: training ${ft.iterations} steps from the start (attempt ${job.attempts})`,
   );
 
-  const progress = throttledProgressWriter(ctx, { lossLog: true });
   const result = await ctx.backend.train(
     {
       examples,
@@ -51,7 +53,7 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
     {
       resumeFrom,
       signal: ctx.signal,
-      onProgress: (p, info) => progress.report(p, info),
+      onProgress: (p, info) => progress.report(captionShare + (1 - captionShare) * p, info),
       // Each preview is kept (the dashboard's gallery); the newest is also get_result's preview.
       onPreview: async (png, step) => {
         await blobs.put(previewAtStepKey(ft.id, step), png);
@@ -75,7 +77,10 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
   await blobs.delete(checkpointKey(ft.id));
 }
 
-async function captionDataset(ctx: JobContext, ft: FinetuneRow): Promise<NonNullable<FinetuneRow['captions']>> {
+/** The share of a finetune's progress that auto-captioning its images takes (the model card gives the measured share). */
+const CAPTION_SHARE = 0.15;
+
+async function captionDataset(ctx: JobContext, ft: FinetuneRow, onProgress: (p: number) => void): Promise<NonNullable<FinetuneRow['captions']>> {
   const captions = await buildTrainingCaptions(
     ft.dataset.map((ref) => ({
       file: ref.file,
@@ -86,7 +91,7 @@ async function captionDataset(ctx: JobContext, ft: FinetuneRow): Promise<NonNull
         return decodeToRgb(png);
       },
     })),
-    { mode: ft.mode, triggerWord: ft.trigger_word, captioning: ft.captioning },
+    { mode: ft.mode, triggerWord: ft.trigger_word, captioning: ft.captioning, onProgress },
     ctx.captioner,
   );
   // Stored before training, so finetune_details shows them early and a resumed job reuses them.

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { GenerateRequest, GenerateResult, ModelBackend, RgbImage, TrainHooks, TrainRequest, TrainResult } from '../../model/backend.ts';
+import type { GenerateRequest, GenerateResult, ImageCaption, ModelBackend, RgbImage, TrainHooks, TrainRequest, TrainResult } from '../../model/backend.ts';
 import type { FromThread, ToThread } from './backend-thread-protocol.ts';
 
 export interface ThreadedBackendOptions {
@@ -68,8 +68,8 @@ export class ThreadedBackend implements ModelBackend {
     return this.call('generate', [plain], signal, { onGenerateProgress: onProgress }) as Promise<GenerateResult>;
   }
 
-  caption(images: RgbImage[], candidates?: string[]): Promise<(string | null)[]> {
-    return this.call('caption', [images, candidates], undefined, {}) as Promise<(string | null)[]>;
+  caption(images: RgbImage[], candidates?: string[]): Promise<ImageCaption[]> {
+    return this.call('caption', [images, candidates], undefined, {}) as Promise<ImageCaption[]>;
   }
 
   private call(method: 'train' | 'generate' | 'caption', args: unknown[], signal: AbortSignal | undefined, extra: Partial<Pending>): Promise<unknown> {

@@ -1,3 +1,4 @@
+import type { TrainingCaption } from '../../dataset/training-captions.ts';
 import type { Queryable } from '../storage/db.ts';
 import { isUuid } from './task-store.ts';
 
@@ -24,7 +25,7 @@ export interface FinetuneRow {
   captioning: boolean;
   image_count: number;
   dataset: DatasetImageRef[];
-  captions: { file: string; caption: string; source: string }[] | null;
+  captions: TrainingCaption[] | null;
   training_seconds: number | null;
   lora_blob: string | null;
   /** Every reported step as [step, loss, unix ms]; a resumed run appends the steps it repeats again (readers keep the last). */

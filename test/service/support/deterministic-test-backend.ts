@@ -4,7 +4,16 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateSync } from 'node:zlib';
-import type { GenerateRequest, GenerateResult, ModelBackend, RgbImage, TrainHooks, TrainRequest, TrainResult } from '../../../src/model/backend.ts';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  ImageCaption,
+  ModelBackend,
+  RgbImage,
+  TrainHooks,
+  TrainRequest,
+  TrainResult,
+} from '../../../src/model/backend.ts';
 
 export interface TestBackendOptions {
   /** Simulated training steps (independent of iterations, to keep tests fast). */
@@ -74,9 +83,9 @@ export class DeterministicTestBackend implements ModelBackend {
     return { image: { width: w, height: h, data }, nativeWidth: w, nativeHeight: h };
   }
 
-  async caption(images: RgbImage[]): Promise<(string | null)[]> {
+  async caption(images: RgbImage[]): Promise<ImageCaption[]> {
     this.log.captions += images.length;
-    return images.map((im) => `a test picture ${im.width} by ${im.height}`);
+    return images.map((im) => ({ text: `a test picture ${im.width} by ${im.height}`, layout: null, background: null, confidence: 0.9 }));
   }
 }
 

@@ -88,7 +88,8 @@ export function finetuneHandlers(ctx: ServiceContext): BoundRoute[] {
           status: ft.status as TaskStatus,
           progress: ft.progress,
           image_count: ft.image_count,
-          captions: ft.captions,
+          // Finetunes captioned before captions carried a confidence show null.
+          captions: ft.captions?.map((c) => ({ ...c, confidence: c.confidence ?? null })) ?? null,
           training_seconds: ft.training_seconds,
           region: ft.region,
           training: renderTraining(ft, ctx.signer, baseUrl),
