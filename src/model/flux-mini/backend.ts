@@ -181,7 +181,8 @@ export class FluxMiniBackend implements ModelBackend {
   }
 
   async train(req: TrainRequest, hooks?: TrainHooks): Promise<TrainResult> {
-    const previewGrid = this.gridFor(1, 1, (this.config.codec.low_size / this.config.codec.patch) ** 2);
+    // Previews at the native size, what the finetune will generate (the low size hides what a user checks: the outline).
+    const previewGrid = this.gridFor(1, 1);
     return finetune(
       {
         config: this.config,
