@@ -1,60 +1,35 @@
 // npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--json]
 // Forward and training-step speed of the FLUX transformer for a config (BFL FluxParams JSON, or our
-// model config with a "flux" key), as MFU against the matmul peak measured in the same process (lib/peak.ts; the fastest run against the
-// fastest matmul, the medians printed too).
+// model config with a "flux" key), as MFU against the matmul peak measured in the same process
+// (lib/peak.ts; the fastest run against the fastest matmul, the medians printed too).
 
-import { readFileSync } from 'node:fs';
 import { AdamW } from '../src/engine/adamw.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { Session } from '../src/engine/session.ts';
 import { buildFluxGraph } from '../src/model/flux/build.ts';
-import { parseFluxParams } from '../src/model/flux/config.ts';
 import { fluxFeeds } from '../src/model/flux/feeds.ts';
 import { LORA_SCALE_INPUT } from '../src/model/flux/params.ts';
 import { buildFluxTrainingGraph } from '../src/model/flux/training.ts';
 import { frozenWeights } from '../src/model/flux/weights.ts';
-import { initialWeight } from '../src/model/flux-mini/init.ts';
 import { initLoraTensors } from '../src/model/lora/init.ts';
 import { blockLinears } from '../src/model/lora/lora.ts';
-import type { Tensors } from '../src/model/tensors.ts';
 import { TrainingStep } from '../src/model/train/step.ts';
 import { matmulFlops } from './lib/flops.ts';
+import { loadFluxParams, randomFluxBatch, randomFluxWeights } from './lib/flux-setup.ts';
 import { MatmulPeak, mfus, modelGemms } from './lib/peak.ts';
 import { parseArgs, peakRssMiB, timeRuns } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
-const json = JSON.parse(readFileSync(String(args.config ?? 'models/flux-mini/config.json'), 'utf8'));
-const params = parseFluxParams(json.flux ?? json);
+const params = loadFluxParams(args.config ? String(args.config) : undefined);
 const shape = { batch: Number(args.batch ?? 4), imgTokens: Number(args['img-tokens'] ?? 256), txtTokens: Number(args['txt-tokens'] ?? 32) };
 const loraRank = args.lora ? Number(args.lora) : 0;
 const reps = Number(args.reps ?? 5);
 
 const rng = new Rng(0);
 
-// Random weights with the real initialisation's scales (speed does not depend on the values).
 const fg = buildFluxGraph(params, shape);
-const weights: Tensors = new Map();
-const init = new Rng(1);
-for (const [k, v] of fg.store.params) {
-  const data = initialWeight(k, v.shape, init);
-  if (data.every((x) => x === 0)) init.fillNormal(data, 0.02);
-  weights.set(k, { shape: [...v.shape], data });
-}
-const side = Math.round(Math.sqrt(shape.imgTokens));
-const imgIds = new Float32Array(shape.batch * shape.imgTokens * 3);
-for (let b = 0; b < shape.batch; b++)
-  for (let i = 0; i < shape.imgTokens; i++) {
-    imgIds[(b * shape.imgTokens + i) * 3 + 1] = Math.floor(i / side);
-    imgIds[(b * shape.imgTokens + i) * 3 + 2] = i % side;
-  }
-const batch = {
-  img: rng.fillNormal(new Float32Array(shape.batch * shape.imgTokens * params.in_channels)),
-  imgIds,
-  txt: rng.fillNormal(new Float32Array(shape.batch * shape.txtTokens * params.context_in_dim)),
-  y: rng.fillNormal(new Float32Array(shape.batch * params.vec_in_dim)),
-  timesteps: new Float32Array(shape.batch).fill(0.5),
-  guidance: new Float32Array(shape.batch).fill(3.5),
-};
+const weights = randomFluxWeights(params);
+const batch = randomFluxBatch(params, shape, rng);
 const dataFeeds = fluxFeeds(params, shape, 'float32', batch);
 
 // The peak over the training graph's largest GEMMs (and a square product), sampled before, between
