@@ -136,11 +136,11 @@ async function phase(pgServer: TestPostgres, s3: TestS3, workload: Workload, n: 
   };
   let api: SpawnedServer | undefined;
   const workers: SpawnedWorker[] = [];
-  const db = new pg.Client({ connectionString: databaseUrl });
+  // A pool: the probes below query concurrently.
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   try {
     api = await spawnServer({ dataDir: await dataDir(), apiKey: KEY, args: ['--no-worker'], env: { ...shared, FLUXTUNE_MAX_ACTIVE_TASKS: '100000' } });
     for (let i = 0; i < n; i++) workers.push(await spawnWorker({ env: { ...shared, ...workload.env, FLUXTUNE_DATA_DIR: await dataDir() } }));
-    await db.connect();
     const request = (i: number) => ({ prompt: `a red apple on a table ${i}`, width: 256, height: 256, steps: STEPS, seed: i });
     const endpoint = `${api.url}/v1/flux-pro`;
     const waitDone = async (ids: string[]) => {
