@@ -2,27 +2,33 @@
 // BFL's single-file layout and in diffusers' folder layout: flux1-tiny-folder.ts) served through
 // the default backend entry in a worker thread, as `fluxtune serve` does. /v1/flux-pro samples
 // with the real pipeline (T5 + CLIP, FLUX.1 transformer, autoencoder) and both layouts give the
-// same pixels; /v1/finetune on a real model fails its task with the reason it is not yet possible.
+// same pixels; a LoRA imported with /v1/finetune_import (checked against this model) samples on
+// /v1/flux-pro-finetuned (strength 0 = the base exactly); /v1/finetune on a real model fails its
+// task with the reason it is not yet possible.
 
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ThreadedBackend } from '../../src/service/jobs/threaded-backend.ts';
-import { writeTinyFlux1Folder } from '../model/flux1-tiny-folder.ts';
+import { tinyLoraFile, writeTinyFlux1Folder } from '../model/flux1-tiny-folder.ts';
 import { apiClient, KEY_A, startTestServer, waitUntil } from '../service/support/harness.ts';
 
+/** FLUXTUNE_MODEL stays set while the server runs: the worker thread starts with a copy of the environment, and the HTTP side checks imported LoRAs against that model. */
 async function serve(root: string) {
   const previous = process.env.FLUXTUNE_MODEL;
-  process.env.FLUXTUNE_MODEL = root; // the worker thread starts with a copy of this environment
-  try {
-    const backend = await ThreadedBackend.start({ module: new URL('../../src/model/index.ts', import.meta.url).href, exportName: 'loadDefaultBackend' });
-    const server = await startTestServer({ backend });
-    return { backend, server, api: apiClient(server.url, KEY_A) };
-  } finally {
-    if (previous === undefined) delete process.env.FLUXTUNE_MODEL;
-    else process.env.FLUXTUNE_MODEL = previous;
-  }
+  process.env.FLUXTUNE_MODEL = root;
+  const backend = await ThreadedBackend.start({ module: new URL('../../src/model/index.ts', import.meta.url).href, exportName: 'loadDefaultBackend' });
+  const server = await startTestServer({ backend });
+  return {
+    api: apiClient(server.url, KEY_A),
+    async stop() {
+      await server.stop();
+      await backend.close();
+      if (previous === undefined) delete process.env.FLUXTUNE_MODEL;
+      else process.env.FLUXTUNE_MODEL = previous;
+    },
+  };
 }
 
 const TINY_ZIP = async () => {
@@ -49,36 +55,49 @@ describe('FLUXTUNE_MODEL=<a FLUX.1 checkpoint folder> over HTTP', () => {
   const pixels: Record<string, Uint8Array> = {};
 
   for (const layout of ['bfl', 'diffusers'] as const) {
-    it(`${layout} layout: /v1/flux-pro samples with the real pipeline; /v1/finetune says training is not yet possible`, { timeout: 180_000 }, async () => {
+    it(`${layout} layout: /v1/flux-pro samples with the real pipeline, an imported LoRA on /v1/flux-pro-finetuned, /v1/finetune says training is not yet possible`, {
+      timeout: 180_000,
+    }, async (t) => {
       const root = writeTinyFlux1Folder(layout);
       roots.push(root);
-      const { backend, server, api } = await serve(root);
+      const served = await serve(root);
+      const { api } = served;
       try {
-        const submitted = await api.post('/v1/flux-pro', {
-          prompt: 'a photo of a cat',
-          width: 256,
-          height: 256,
-          steps: 4,
-          guidance: 3.5,
-          seed: 42,
-          output_format: 'png',
-        });
-        assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-        const ready = await waitUntil(
-          async () => {
-            const r = await api.get(`/v1/get_result?id=${submitted.body.id}`);
-            assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
-            return r.body.status === 'Ready' ? r.body : null;
-          },
-          120_000,
-          100,
-        );
-        const png = Buffer.from(await (await fetch(ready.result.sample)).arrayBuffer());
-        const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-        assert.deepEqual([info.width, info.height, info.channels], [256, 256, 3]);
-        pixels[layout] = new Uint8Array(data);
-        assert.ok(new Set(pixels[layout]).size > 20, 'the sample is not flat');
+        const sample = async (route: string, extra: Record<string, unknown> = {}) => {
+          const body = { prompt: 'a photo of TOK', width: 256, height: 256, steps: 2, guidance: 3.5, seed: 42, output_format: 'png', ...extra };
+          const submitted = await api.post(route, body);
+          assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
+          const ready = await waitUntil(
+            async () => {
+              const r = await api.get(`/v1/get_result?id=${submitted.body.id}`);
+              assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
+              return r.body.status === 'Ready' ? r.body : null;
+            },
+            120_000,
+            100,
+          );
+          const png = Buffer.from(await (await fetch(ready.result.sample)).arrayBuffer());
+          const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+          assert.deepEqual([info.width, info.height, info.channels], [256, 256, 3]);
+          return new Uint8Array(data);
+        };
+        const base = await sample('/v1/flux-pro');
+        pixels[layout] = base;
+        assert.ok(new Set(base).size > 20, 'the sample is not flat');
 
+        // A LoRA trained elsewhere, imported against this model, sampled on the -finetuned route.
+        const lora = Buffer.from(tinyLoraFile()).toString('base64');
+        const imported = await api.post('/v1/finetune_import', { file_data: lora, finetune_comment: 'tiny lora', trigger_word: 'TOK' });
+        assert.equal(imported.status, 200, JSON.stringify(imported.body));
+        const finetune_id = imported.body.finetune_id as string;
+        const zero = await sample('/v1/flux-pro-finetuned', { finetune_id, finetune_strength: 0 });
+        assert.deepEqual(zero, base, 'strength 0 is the base model exactly');
+        const one = await sample('/v1/flux-pro-finetuned', { finetune_id, finetune_strength: 1 });
+        const mad = one.reduce((n, x, k) => n + Math.abs(x - base[k]!), 0) / one.length;
+        t.diagnostic(`${layout}: LoRA at strength 1 moves pixels by ${mad.toFixed(2)} on average`);
+        assert.ok(mad > 1, `the LoRA changes the image (mean abs diff ${mad.toFixed(2)})`);
+
+        if (layout === 'diffusers') return; // the refusal does not depend on the layout
         const ft = await api.post('/v1/finetune', {
           file_data: await TINY_ZIP(),
           finetune_comment: 'real model',
@@ -98,8 +117,7 @@ describe('FLUXTUNE_MODEL=<a FLUX.1 checkpoint folder> over HTTP', () => {
         assert.equal(failed.status, 'Error', JSON.stringify(failed));
         assert.match(String(failed.details?.error), /LoRA training on a real FLUX.1 checkpoint is not yet possible/);
       } finally {
-        await server.stop();
-        await backend.close();
+        await served.stop();
       }
     });
   }

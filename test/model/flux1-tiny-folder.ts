@@ -207,3 +207,19 @@ export function writeTinyFlux1Folder(layout: 'bfl' | 'diffusers', transformer = 
   writeFileSync(join(root, 'vae', 'diffusion_pytorch_model.safetensors'), file(toDiffusersVae(ae, 3), 'F32'));
   return root;
 }
+
+/** A random rank-4 LoRA on every block Linear of TINY_FLUX, in BFL's layout (what /v1/finetune_import takes). */
+export function tinyLoraFile(seed = 11): Uint8Array {
+  const store = new ParamStore(new Graph(), 'float32', {
+    rank: 4,
+    targets: (p) => p.startsWith('double_blocks.') || p.startsWith('single_blocks.'),
+    bias: false,
+  });
+  new Flux(TINY_FLUX, store);
+  const rng = new Rng(seed);
+  const out: Record<string, TensorToWrite> = {};
+  for (const [k, shape] of store.loraShapes()) {
+    out[k] = { dtype: 'F32', shape, data: rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0.3) };
+  }
+  return serializeSafetensors(out);
+}

@@ -3,15 +3,20 @@
 // the service resizes), T5 + CLIP conditioning, the model's own schedule and distilled guidance.
 // Sessions are built per image size and only the latest is kept: the transformer's weights are
 // re-read from the checkpoint for each build rather than held in JS beside ONNX Runtime's copy.
+// Every session carries LoRA branches (lora-base.ts), so a finetune's LoRA and its strength are
+// fed per request and strength 0 is the base model exactly.
 
 import { latentFactor } from '../ae/config.ts';
 import { AeRunner } from '../ae/runner.ts';
 import { type GenerateRequest, type GenerateResult, InvalidModelInput, type ModelBackend, type RgbImage, type TrainResult } from '../backend.ts';
 import { FluxRunner } from '../flux/runner.ts';
+import { readLora } from '../lora/files.ts';
+import type { Lora } from '../lora/lora.ts';
 import type { Tensors } from '../tensors.ts';
 import { type Flux1Folder, openFlux1Folder } from './checkpoint-folder.ts';
 import { FLUX1_MODELS, type Flux1Model } from './configs.ts';
 import { type LatentGrid, latentGrid, latentNoise } from './latents.ts';
+import { FLUX1_INFERENCE_LORA } from './lora-base.ts';
 import { checkMemory, estimateMemory, type MemoryEstimate } from './memory.ts';
 import { Flux1Pipeline } from './pipeline.ts';
 import { Flux1TextEncoders } from './text-conditioning.ts';
@@ -25,7 +30,7 @@ export interface Flux1BackendOptions {
 export const TRAINING_NOT_YET =
   'LoRA training on a real FLUX.1 checkpoint is not yet possible in fluxtune: the 12 B transformer needs per-block training sessions with recomputation, ' +
   'a bf16 base and the optimizer on the GPU (designed for one 80 GB GPU, not built yet). Generation with the base model works; ' +
-  'finetune with the shipped flux-mini (unset FLUXTUNE_MODEL), or import a LoRA trained elsewhere once LoRA inference on FLUX.1 lands.';
+  'finetune with the shipped flux-mini (unset FLUXTUNE_MODEL), or import a FLUX.1 LoRA trained elsewhere (POST /v1/finetune_import, `fluxtune import`) and sample it on the -finetuned routes.';
 
 function textParamCount(dir: string): Iterable<readonly number[]> {
   const shapes: (readonly number[])[] = [];
@@ -44,6 +49,7 @@ export class Flux1Backend implements ModelBackend {
   readonly name: string;
   private flux: { tokens: number; runner: Promise<FluxRunner> } | undefined;
   private ae: { key: string; runner: Promise<AeRunner> } | undefined;
+  private readonly loras = new Map<string, Lora>();
 
   private constructor(
     readonly folder: Flux1Folder,
@@ -99,6 +105,7 @@ export class Flux1Backend implements ModelBackend {
         params: this.folder.params,
         weights: readAll(this.folder.transformer),
         shape: { batch: 1, imgTokens: tokens, txtTokens: this.text.txtTokens },
+        lora: FLUX1_INFERENCE_LORA,
         threads: this.threads,
       });
     })();
@@ -130,7 +137,6 @@ export class Flux1Backend implements ModelBackend {
         `${this.name}: ${req.control.kind} conditioning on a real FLUX.1 model is not served yet (serve flux1-${req.control.kind === 'fill' ? 'fill' : req.control.kind}-dev: its pipeline exists, its route wiring does not)`,
       );
     if (this.model.condition) throw new InvalidModelInput(`${this.name} needs a ${this.model.condition} condition; text-to-image routes cannot use it`);
-    if (req.lora) throw new InvalidModelInput(`${this.name}: LoRA finetunes on a real FLUX.1 model are not served yet (${TRAINING_NOT_YET})`);
     if (req.imagePrompt) throw new InvalidModelInput(`${this.name}: image prompts (img2img) on a real FLUX.1 model are not served yet`);
     const grid = this.gridFor(req.width, req.height);
     const f = latentFactor(this.folder.aeParams);
@@ -143,11 +149,28 @@ export class Flux1Backend implements ModelBackend {
       steps: req.steps,
       guidance: req.guidance,
       shift: this.model.shift,
+      lora: req.lora ? { lora: this.lora(req.lora.bytes, req.lora.cacheKey), strength: req.lora.strength } : undefined,
       signal: req.signal,
       onStep: (done, total) => req.onProgress?.(done / total),
     });
     const image = toRgb(out.image, width, height);
     return { image, nativeWidth: width, nativeHeight: height };
+  }
+
+  private lora(bytes: Uint8Array, cacheKey?: string): Lora {
+    const hit = cacheKey ? this.loras.get(cacheKey) : undefined;
+    if (hit) return hit;
+    let lora: Lora;
+    try {
+      lora = readLora(bytes, this.folder.params);
+    } catch (err) {
+      throw new InvalidModelInput(`the finetune's LoRA file cannot be read: ${(err as Error).message}`);
+    }
+    if (cacheKey) {
+      if (this.loras.size >= 8) this.loras.delete(this.loras.keys().next().value!);
+      this.loras.set(cacheKey, lora);
+    }
+    return lora;
   }
 
   async train(): Promise<TrainResult> {

@@ -19,6 +19,8 @@ export interface Flux1Folder {
   layout: 'bfl' | 'diffusers';
   variant: Flux1Variant;
   transformer: WeightSource;
+  /** The transformer's file (a diffusers sharded checkpoint: its index), the LoRA base's identity. */
+  transformerFile: string;
   params: FluxParams;
   ae: WeightSource;
   aeParams: AutoEncoderParams;
@@ -72,15 +74,18 @@ export function openFlux1Folder(dir: string): Flux1Folder {
     let transformer: WeightSource;
     let params: FluxParams;
     let hint: string;
+    let transformerFile: string;
     const bflFile = bflTransformerFile(dir);
     if (bflFile) {
       layout = 'bfl';
-      transformer = SafetensorsSource.open(join(dir, bflFile));
+      transformerFile = join(dir, bflFile);
+      transformer = SafetensorsSource.open(transformerFile);
       params = paramsFromShapes(transformer.shapes);
       hint = bflFile;
     } else if (isDir(join(dir, 'transformer'))) {
       layout = 'diffusers';
       const inner = SafetensorsSource.openComponent(join(dir, 'transformer'));
+      transformerFile = inner.path;
       opened.push(inner);
       const d = new DiffusersTransformerSource(inner, DiffusersTransformerSource.configOf(join(dir, 'transformer')));
       transformer = d;
@@ -109,7 +114,7 @@ export function openFlux1Folder(dir: string): Flux1Folder {
         );
     }
     const variant = variantFromShapes(transformer.shapes, hint);
-    return { dir, layout, variant, transformer, params, ae, aeParams, textEncoders: dir, close: () => closeAll(opened) };
+    return { dir, layout, variant, transformer, transformerFile, params, ae, aeParams, textEncoders: dir, close: () => closeAll(opened) };
   } catch (err) {
     closeAll(opened);
     throw err;

@@ -21,7 +21,11 @@ export class SafetensorsSource implements WeightSource {
   readonly shapes = new Map<string, readonly number[]>();
   private readonly fileOf = new Map<string, SafetensorsFile>();
 
-  private constructor(private readonly files: SafetensorsFile[]) {
+  private constructor(
+    /** The file opened: a .safetensors or a sharded index. */
+    readonly path: string,
+    private readonly files: SafetensorsFile[],
+  ) {
     for (const f of files) {
       for (const [k, e] of f.entries) {
         if (this.fileOf.has(k)) throw new Error(`${f.path}: tensor '${k}' is also in ${this.fileOf.get(k)!.path}`);
@@ -33,7 +37,7 @@ export class SafetensorsSource implements WeightSource {
 
   /** A `.safetensors` file, or a `.safetensors.index.json` naming its shards. */
   static open(path: string): SafetensorsSource {
-    if (!path.endsWith('.index.json')) return new SafetensorsSource([SafetensorsFile.open(path)]);
+    if (!path.endsWith('.index.json')) return new SafetensorsSource(path, [SafetensorsFile.open(path)]);
     const index = JSON.parse(readFileSync(path, 'utf8')) as { weight_map?: Record<string, string> };
     if (!index.weight_map) throw new Error(`${path}: no weight_map`);
     const shards = [...new Set(Object.values(index.weight_map))].sort();
@@ -44,7 +48,7 @@ export class SafetensorsSource implements WeightSource {
       for (const f of files) f.close();
       throw err;
     }
-    return new SafetensorsSource(files);
+    return new SafetensorsSource(path, files);
   }
 
   /** The weights file of a diffusers component folder: `<stem>.safetensors` or its sharded index. */
