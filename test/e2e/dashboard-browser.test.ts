@@ -71,7 +71,8 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, deviceScaleFactor: 1 });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    // Every answer of 400 or more is a bug of the page here (the flow makes no mistakes): named by its URL.
+    page.on('response', (r) => r.status() >= 400 && pageErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`));
   });
   after(async () => {
     await browser?.close();
@@ -81,7 +82,7 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     if (shots.length) console.log(`screenshots:\n${shots.join('\n')}`);
   });
 
-  it('uploads a folder, edits a caption, trains, shows previews, generates, downloads and deletes', { timeout: 300_000 }, async () => {
+  it('uploads a folder, edits a caption, trains, shows previews, generates, downloads and deletes', { timeout: 900_000 }, async () => {
     await page.goto(server.url);
     await page.getByLabel('API key').fill(KEY_A);
     await page.getByRole('button', { name: 'Use key' }).click();
@@ -114,17 +115,17 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     await page.getByRole('button', { name: 'Start training' }).click();
     await page.waitForURL(/#\/finetune\/[0-9a-f-]{36}$/);
     const finetuneId = /#\/finetune\/(.+)$/.exec(page.url())![1]!;
-    await page.locator('.chart canvas').waitFor({ timeout: 60_000 });
-    await page.getByText(/about .* left/).waitFor({ timeout: 60_000 });
+    await page.locator('.chart canvas').waitFor({ timeout: 120_000 });
+    await page.getByText(/about .* left/).waitFor({ timeout: 120_000 });
     await shot('04-training');
 
     // Previews arrive at each quarter; the training view shows them as they come.
-    await page.getByTestId('previews').locator('img').first().waitFor({ timeout: 120_000 });
-    await page.getByTestId('previews').scrollIntoViewIfNeeded();
+    await page.getByTestId('previews').locator('img').nth(1).waitFor({ timeout: 480_000 });
+    await page.evaluate('window.scrollTo(0, 0)');
     await shot('05-previews');
-    await page.getByTestId('phase').getByText('Ready').waitFor({ timeout: 180_000 });
+    await page.getByTestId('phase').getByText('Ready').waitFor({ timeout: 480_000 });
     assert.equal(await page.getByTestId('previews').locator('img').count(), 3, 'previews at steps 25, 50 and 75');
-    const captions = page.locator('table tbody tr');
+    const captions = page.getByTestId('captions').locator('tbody tr');
     assert.equal(await captions.count(), 4);
     assert.match((await captions.filter({ hasText: 'penguin-4.png' }).textContent()) ?? '', /TOK standing on a yellow background\s*yours/);
     await page.evaluate('window.scrollTo(0, 0)');
@@ -139,7 +140,7 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     await page.getByLabel('Seed').fill('7');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     const result = page.getByTestId('results').locator('img').first();
-    await result.waitFor({ timeout: 60_000 });
+    await result.waitFor({ timeout: 180_000 });
     await shot('07-generate');
     const [imageDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).first().click()]);
     const jpeg = await readFile((await imageDownload.path())!);

@@ -26,15 +26,17 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
       method,
       headers: { 'x-key': storedKey(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
-  } catch {
+  } catch (err) {
+    if (signal?.aborted) throw err;
     throw new ApiError(0, ['The server could not be reached. Is fluxtune still running?']);
   }
   const json = (await res.json().catch(() => null)) as unknown;
@@ -45,9 +47,9 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
 export const api = {
-  myFinetunes: () => call<{ finetunes: string[] }>('GET', '/v1/my_finetunes').then((r) => r.finetunes),
-  details: (id: string) =>
-    call<{ finetune_details: FinetuneDetails }>('GET', `/v1/finetune_details?${query({ finetune_id: id })}`).then((r) => r.finetune_details),
+  myFinetunes: (signal?: AbortSignal) => call<{ finetunes: string[] }>('GET', '/v1/my_finetunes', undefined, signal).then((r) => r.finetunes),
+  details: (id: string, signal?: AbortSignal) =>
+    call<{ finetune_details: FinetuneDetails }>('GET', `/v1/finetune_details?${query({ finetune_id: id })}`, undefined, signal).then((r) => r.finetune_details),
   result: (id: string) => call<TaskResult>('GET', `/v1/get_result?${query({ id })}`),
   finetune: (body: FinetuneRequest) => call<{ finetune_id: string }>('POST', '/v1/finetune', body),
   deleteFinetune: (id: string) => call<{ message: string }>('POST', '/v1/delete_finetune', { finetune_id: id }),

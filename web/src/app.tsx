@@ -13,6 +13,9 @@ export function App() {
   const [keyVersion, setKeyVersion] = useState(0);
   const hasKey = !!storedKey();
   const finetunes = useFinetunes(hasKey);
+  // A deleted finetune leaves the list at once, before the next refresh (its preview URLs are gone).
+  const [deleted, setDeleted] = useState<ReadonlySet<string>>(new Set());
+  const listed = finetunes.value?.filter((f) => !deleted.has(f.id));
   const [path, search = ''] = route.split('?');
   const params = new URLSearchParams(search);
   const finetuneId = /^\/finetune\/([^/]+)$/.exec(path ?? '')?.[1];
@@ -24,9 +27,20 @@ export function App() {
   let page = null;
   if (!hasKey) page = <Welcome />;
   else if (path === '/new') page = <NewFinetune />;
-  else if (finetuneId) page = <FinetunePage key={finetuneId} id={finetuneId} onDeleted={finetunes.refresh} />;
-  else if (path === '/generate') page = <GeneratePanel key={route} finetunes={finetunes.value} finetuneId={params.get('finetune') ?? undefined} />;
-  else page = <FinetuneList finetunes={finetunes.value} error={finetunes.error} />;
+  else if (finetuneId)
+    page = (
+      <FinetunePage
+        key={finetuneId}
+        id={finetuneId}
+        beforeDelete={finetunes.stop}
+        onDeleted={() => {
+          setDeleted((d) => new Set(d).add(finetuneId));
+          finetunes.refresh();
+        }}
+      />
+    );
+  else if (path === '/generate') page = <GeneratePanel key={route} finetunes={listed} finetuneId={params.get('finetune') ?? undefined} />;
+  else page = <FinetuneList finetunes={listed} error={finetunes.error} />;
   return (
     <div class="shell" key={keyVersion}>
       <header class="top">

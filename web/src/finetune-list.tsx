@@ -1,4 +1,4 @@
-import { api, type FinetuneDetails } from './api.ts';
+import { ApiError, api, type FinetuneDetails } from './api.ts';
 import { PHASE_LABEL, percent, when } from './format.ts';
 import { usePoll } from './hooks.ts';
 
@@ -7,9 +7,21 @@ export type ListedFinetune = FinetuneDetails & { id: string };
 /** The key's finetunes (my_finetunes, then finetune_details of each), refreshed while any trains. */
 export function useFinetunes(active: boolean) {
   return usePoll<ListedFinetune[]>(
-    async () => {
-      const ids = await api.myFinetunes();
-      return Promise.all(ids.map(async (id) => ({ id, ...(await api.details(id)) })));
+    async (signal) => {
+      const ids = await api.myFinetunes(signal);
+      // One deleted between the two calls (from another tab, say) is left out, not an error of the whole list.
+      const rows = await Promise.all(
+        ids.map((id) =>
+          api.details(id, signal).then(
+            (d) => ({ id, ...d }),
+            (err) => {
+              if (err instanceof ApiError && err.status === 404) return null;
+              throw err;
+            },
+          ),
+        ),
+      );
+      return rows.filter((r): r is ListedFinetune => r !== null);
     },
     3000,
     [],

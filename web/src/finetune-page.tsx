@@ -13,8 +13,11 @@ const LORA_FORMATS = [
   { value: 'bfl', label: 'fluxtune / BFL layout' },
 ];
 
-export function FinetunePage(props: { id: string; onDeleted: () => void }) {
-  const { value: ft, error } = usePoll(() => api.details(props.id), 2000, [props.id]);
+/** beforeDelete stops whatever else polls this finetune; onDeleted runs once it is gone. */
+export function FinetunePage(props: { id: string; beforeDelete: () => void; onDeleted: () => void }) {
+  const [deleting, setDeleting] = useState(false);
+  const details = usePoll((signal) => api.details(props.id, signal), 2000, [props.id], !deleting);
+  const { value: ft, error } = details;
   const [confirming, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   if (!ft) {
@@ -29,12 +32,16 @@ export function FinetunePage(props: { id: string; onDeleted: () => void }) {
   const training = ft.status === 'Pending';
   const doDelete = async () => {
     setConfirming(false);
+    setDeleting(true);
+    details.stop();
+    props.beforeDelete();
     try {
       await api.deleteFinetune(props.id);
       props.onDeleted();
       go('/');
     } catch (err) {
       setActionError(err instanceof ApiError ? err.message : String(err));
+      setDeleting(false);
     }
   };
   return (
@@ -65,7 +72,7 @@ export function FinetunePage(props: { id: string; onDeleted: () => void }) {
       {confirming && (
         <Confirm
           title={`Delete “${ft.finetune_comment}”?`}
-          body={`${training ? 'Its training is cancelled and ' : ''}its images, previews and LoRA are deleted for good. Generations made with it stay.`}
+          body={`${training ? 'Its training is cancelled and its' : 'Its'} images, previews and LoRA are deleted for good. Generations made with it stay.`}
           action={training ? 'Cancel training and delete' : 'Delete finetune'}
           onConfirm={doDelete}
           onCancel={() => setConfirming(false)}
@@ -82,7 +89,9 @@ export function FinetunePage(props: { id: string; onDeleted: () => void }) {
 
 function TrainingView({ ft }: { ft: FinetuneDetails & { id: string } }) {
   const t = ft.training;
-  const lastLoss = t.loss.at(-1)?.[1];
+  // One step's loss is noisy (one random timestep per image): the figure shown is the mean of the last ten.
+  const recent = t.loss.slice(-10).map(([, l]) => l);
+  const recentLoss = recent.length > 0 ? recent.reduce((a, b) => a + b, 0) / recent.length : undefined;
   return (
     <section class="panel" aria-labelledby="training-h">
       <div class="row between">
@@ -97,7 +106,7 @@ function TrainingView({ ft }: { ft: FinetuneDetails & { id: string } }) {
           step {t.step} / {t.total_steps} · {ft.status === 'Ready' ? '100%' : percent(ft.progress)}
           {t.eta_seconds !== null && ` · about ${duration(t.eta_seconds)} left`}
           {ft.training_seconds !== null && ` · trained in ${duration(ft.training_seconds)}`}
-          {lastLoss !== undefined && ` · loss ${lastLoss.toFixed(4)}`}
+          {recentLoss !== undefined && ` · loss ${recentLoss.toFixed(4)} (last ${recent.length} steps)`}
         </span>
       </div>
       {t.phase === 'failed' && <FailureReason id={ft.id} />}
@@ -138,7 +147,7 @@ function Downloads({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   return (
-    <section class="panel" aria-labelledby="lora-h">
+    <section class="panel downloads" aria-labelledby="lora-h">
       <h2 id="lora-h">Download the LoRA</h2>
       <div class="row wrap">
         <label>
@@ -220,7 +229,7 @@ function Captions({ ft }: { ft: FinetuneDetails }) {
       {!ft.captions ? (
         <p class="dim">Written when training starts.</p>
       ) : (
-        <table>
+        <table data-testid="captions">
           <thead>
             <tr>
               <th scope="col">Image</th>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, type InferenceEndpoint, waitForTask } from './api.ts';
-import { base64 } from './dataset.ts';
+import { base64 } from './dataset-checks.ts';
 import { Field } from './field.tsx';
 import type { ListedFinetune } from './finetune-list.tsx';
 import { MaskPainter } from './mask-painter.tsx';

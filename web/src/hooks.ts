@@ -16,31 +16,36 @@ export const go = (route: string) => {
 };
 
 /**
- * Calls load now and every `everyMs` while `active`; the latest answer (or error) is kept. A slow
- * answer never overtakes a newer one, and nothing is set after unmount.
+ * Calls load now and every `everyMs` while `active` (not at all otherwise); the latest answer (or error) is kept.
+ * A slow answer never overtakes a newer one, and nothing is set after unmount. stop() ends it at once, the
+ * request in flight included (aborted): what follows (a delete) is never raced by a poll of the same thing.
  */
-export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknown[], active = true) {
+export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, everyMs: number, deps: unknown[], active = true) {
   const [state, setState] = useState<{ value?: T; error?: Error }>({});
   const loadRef = useRef(load);
   loadRef.current = load;
+  const stopRef = useRef<() => void>(() => {});
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const ctrl = new AbortController();
     const run = async () => {
       try {
-        const value = await loadRef.current();
+        const value = await loadRef.current(ctrl.signal);
         if (live) setState({ value });
       } catch (error) {
         if (live) setState((s) => ({ value: s.value, error: error as Error }));
       }
       if (live && active) timer = setTimeout(run, everyMs);
     };
-    run();
-    return () => {
+    stopRef.current = () => {
       live = false;
       clearTimeout(timer);
+      ctrl.abort();
     };
+    if (active) run();
+    return () => stopRef.current();
   }, [...deps, active, tick]);
-  return { ...state, refresh: () => setTick((t) => t + 1) };
+  return { ...state, refresh: () => setTick((t) => t + 1), stop: () => stopRef.current() };
 }

@@ -7,7 +7,7 @@ export function KeyBar(props: { onChange: () => void }) {
   const [value, setValue] = useState(storedKey());
   if (!editing) {
     return (
-      <button type="button" class="ghost" onClick={() => setEditing(true)} aria-label="Change the API key">
+      <button type="button" class="key-button" onClick={() => setEditing(true)} aria-label="Change the API key">
         API key ••••{storedKey().slice(-4)}
       </button>
     );

@@ -1,18 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api, type FinetuneRequest } from './api.ts';
-import {
-  addFiles,
-  base64,
-  checkAll,
-  type DatasetImage,
-  datasetZip,
-  filesOfDrop,
-  filesOfInput,
-  MAX_IMAGES,
-  MAX_ZIP_BYTES,
-  mb,
-  type PickedFile,
-} from './dataset.ts';
+import { base64, checkAll, type DatasetImage, datasetZip, MAX_IMAGES, MAX_ZIP_BYTES, mb, type PickedFile } from './dataset-checks.ts';
+import { addFiles, filesOfDrop, filesOfInput } from './dataset-files.ts';
 import { Field } from './field.tsx';
 import { go } from './hooks.ts';
 import { type FieldSpec, fieldSpec, loadSchemas } from './openapi.ts';
