@@ -19,6 +19,8 @@ describe('blob location from the environment', () => {
       endpoint: undefined,
       region: undefined,
       forcePathStyle: false,
+      presignDownloads: false,
+      publicEndpoint: undefined,
     });
     const l = blobLocationFromEnv({ FLUXTUNE_BLOB_URL: 's3://my-bucket', AWS_DEFAULT_REGION: 'eu-west-1' });
     assert.ok(l.kind === 's3' && l.prefix === '' && l.region === 'eu-west-1');
@@ -41,6 +43,21 @@ describe('blob location from the environment', () => {
     assert.equal(s3Only.endpoint, 'https://acct.r2.cloudflarestorage.com', 'the S3-specific endpoint wins');
     assert.equal(s3Only.region, 'auto');
     assert.equal(s3Only.forcePathStyle, false);
+  });
+
+  it('FLUXTUNE_S3_PRESIGN=1 and the endpoint clients see (FLUXTUNE_S3_PUBLIC_ENDPOINT)', () => {
+    const l = blobLocationFromEnv({
+      FLUXTUNE_BLOB_URL: 's3://blobs',
+      AWS_ENDPOINT_URL_S3: 'http://minio:9000',
+      FLUXTUNE_S3_PRESIGN: '1',
+      FLUXTUNE_S3_PUBLIC_ENDPOINT: 'https://blobs.example.com',
+    });
+    assert.ok(l.kind === 's3' && l.presignDownloads && l.publicEndpoint === 'https://blobs.example.com');
+    assert.throws(() => blobLocationFromEnv({ FLUXTUNE_BLOB_URL: 's3://blobs', FLUXTUNE_S3_PRESIGN: 'true' }), /FLUXTUNE_S3_PRESIGN must be 0 or 1/);
+    assert.throws(
+      () => blobLocationFromEnv({ FLUXTUNE_BLOB_URL: 's3://blobs', FLUXTUNE_S3_PUBLIC_ENDPOINT: 'https://x.example.com/path?q' }),
+      /FLUXTUNE_S3_PUBLIC_ENDPOINT must be an http\(s\) origin/,
+    );
   });
 
   it('refuses what cannot be a bucket URL, naming the variable', () => {

@@ -12,6 +12,13 @@ export interface S3BlobLocation {
   region?: string;
   /** Bucket in the path, not the host name: what MinIO and most self-hosted stores need (FLUXTUNE_S3_PATH_STYLE). */
   forcePathStyle: boolean;
+  /**
+   * FLUXTUNE_S3_PRESIGN=1: sample and preview URLs redirect to a presigned GET on the bucket, so the
+   * bytes flow from the store, not through the API node. Off by default: clients must reach the bucket.
+   */
+  presignDownloads: boolean;
+  /** FLUXTUNE_S3_PUBLIC_ENDPOINT: the endpoint as clients reach it, when it differs from the nodes' (e.g. http://minio:9000 inside). */
+  publicEndpoint?: string;
 }
 
 export type BlobLocation = { kind: 'local' } | S3BlobLocation;
@@ -35,6 +42,12 @@ export function blobLocationFromEnv(env: Env): BlobLocation {
   const pathStyle = nonEmpty(env.FLUXTUNE_S3_PATH_STYLE);
   if (pathStyle !== undefined && pathStyle !== '0' && pathStyle !== '1')
     throw new Error(`FLUXTUNE_S3_PATH_STYLE must be 0 or 1, got ${JSON.stringify(pathStyle)}`);
+  const presign = nonEmpty(env.FLUXTUNE_S3_PRESIGN);
+  if (presign !== undefined && presign !== '0' && presign !== '1') throw new Error(`FLUXTUNE_S3_PRESIGN must be 0 or 1, got ${JSON.stringify(presign)}`);
+  const publicEndpoint = nonEmpty(env.FLUXTUNE_S3_PUBLIC_ENDPOINT);
+  if (publicEndpoint !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(publicEndpoint)) {
+    throw new Error(`FLUXTUNE_S3_PUBLIC_ENDPOINT must be an http(s) origin such as https://blobs.example.com, got ${JSON.stringify(publicEndpoint)}`);
+  }
   return {
     kind: 's3',
     bucket,
@@ -42,6 +55,8 @@ export function blobLocationFromEnv(env: Env): BlobLocation {
     endpoint,
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? (endpoint ? 'us-east-1' : undefined),
     forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === '1',
+    presignDownloads: presign === '1',
+    publicEndpoint,
   };
 }
 

@@ -22,6 +22,8 @@ export interface BlobStore {
   listChildren(prefix: string): Promise<{ name: string; modifiedMs: number }[]>;
   /** Removes what writes interrupted by a crash left behind, if older than olderThanMs; returns how many. */
   removeIncompleteWrites(olderThanMs: number): Promise<number>;
+  /** A URL that GETs the blob without credentials for ttlSeconds, where the store can hand one out and the deployment wants it. */
+  presignedDownloadUrl?(key: string, ttlSeconds: number): Promise<string>;
 }
 
 const SAFE_KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;

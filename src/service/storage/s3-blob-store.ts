@@ -15,6 +15,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3BlobLocation } from './blob-location.ts';
 import { assertSafeBlobKey, type BlobStore } from './blob-store.ts';
 
@@ -32,6 +33,9 @@ const DELETE_BATCH = 1000;
  */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
+  /** Signs download URLs for the endpoint clients reach (no request is made with it). */
+  private readonly presigner?: S3Client;
+  readonly presignedDownloadUrl?: (key: string, ttlSeconds: number) => Promise<string>;
 
   constructor(
     private readonly location: S3BlobLocation,
@@ -52,6 +56,23 @@ export class S3BlobStore implements BlobStore {
       responseChecksumValidation: 'WHEN_REQUIRED',
       ...extra,
     });
+    if (location.presignDownloads) {
+      this.presigner = location.publicEndpoint
+        ? new S3Client({
+            endpoint: location.publicEndpoint,
+            region: location.region,
+            forcePathStyle: location.forcePathStyle,
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+            responseChecksumValidation: 'WHEN_REQUIRED',
+            ...extra,
+          })
+        : this.client;
+      const presigner = this.presigner;
+      this.presignedDownloadUrl = (key, ttlSeconds) =>
+        getSignedUrl(presigner, new GetObjectCommand({ Bucket: location.bucket, Key: this.objectKey(key) }), {
+          expiresIn: Math.max(1, Math.round(ttlSeconds)),
+        });
+    }
   }
 
   /** e.g. s3://bucket/prefix/ — for logs. */
@@ -213,6 +234,7 @@ export class S3BlobStore implements BlobStore {
 
   close(): void {
     this.client.destroy();
+    if (this.presigner && this.presigner !== this.client) this.presigner.destroy();
   }
 }
 

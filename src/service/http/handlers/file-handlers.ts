@@ -16,6 +16,11 @@ export function fileHandlers(ctx: ServiceContext): BoundRoute[] {
       if (verdict === 'invalid') throw detailError(403, 'Invalid signature');
       if (verdict === 'expired') throw detailError(403, 'This URL has expired; ask get_result for a fresh one');
       const key = await blobKeyOf(ctx, kind, id, step);
+      // FLUXTUNE_S3_PRESIGN=1: the bytes come from the bucket, valid as long as this URL still is.
+      if (key && ctx.blobs.presignedDownloadUrl) {
+        const url = await ctx.blobs.presignedDownloadUrl(key, Number(query.exp) - Date.now() / 1000);
+        return reply.header('cache-control', 'private, no-store').redirect(url, 302);
+      }
       const bytes = key ? await ctx.blobs.get(key) : null;
       if (!key || !bytes) throw detailError(404, 'Not Found');
       const ext = key.slice(key.lastIndexOf('.') + 1);
