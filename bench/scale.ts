@@ -10,14 +10,15 @@
 //               here on 2 cores; a second machine, or a GPU per worker, is what adds throughput.
 //   test double timed steps that sleep (test/e2e/support/multi-node-backend.ts): no CPU, so the ratio is
 //               what the queue and the storage allow — ideally 2×.
-// Flags: --jobs N (per phase, default 16), --steps N (flux-mini sampling steps, default 20), --rate N
+// Flags: --jobs N (flux-mini jobs per phase, default 12), --double-jobs N (default 64: enough 1 s jobs that
+// the start and the idle pick-up do not dominate), --steps N (flux-mini sampling steps, default 20), --rate N
 // (get_result requests per second, default 200), --only flux-mini|double, --json (a last line `bench-scale {…}`).
 // Needs PostgreSQL binaries (as test/service/postgres.test.ts; .ci/ensure-postgres.sh).
 
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -31,7 +32,8 @@ const arg = (name: string, fallback: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
 };
-const JOBS = Number(arg('jobs', '16'));
+const JOBS = Number(arg('jobs', '12'));
+const DOUBLE_JOBS = Number(arg('double-jobs', '64'));
 const STEPS = Number(arg('steps', '20'));
 const RATE = Number(arg('rate', '200'));
 const ONLY = arg('only', '');
@@ -41,12 +43,13 @@ const DOUBLE = `${new URL('../test/e2e/support/multi-node-backend.ts', import.me
 
 interface Workload {
   name: 'flux-mini' | 'double';
+  jobs: number;
   env: Record<string, string>;
 }
 const WORKLOADS: Workload[] = [
-  { name: 'flux-mini', env: {} },
-  // 1 s a job: 10 steps of 100 ms, nothing computed.
-  { name: 'double', env: { FLUXTUNE_BACKEND_MODULE: DOUBLE, FLUXTUNE_BACKEND_ARG: JSON.stringify({ generateDelayMs: 1000 }) } },
+  { name: 'flux-mini', jobs: JOBS, env: {} },
+  // 1 s a job, sleeping, nothing computed.
+  { name: 'double', jobs: DOUBLE_JOBS, env: { FLUXTUNE_BACKEND_MODULE: DOUBLE, FLUXTUNE_BACKEND_ARG: JSON.stringify({ generateDelayMs: 1000 }) } },
 ];
 
 interface PhaseResult {
@@ -198,7 +201,7 @@ async function phase(pgServer: TestPostgres, s3: TestS3, workload: Workload, n: 
     })();
     const t0 = performance.now();
     const ids: string[] = [];
-    for (let i = 0; i < JOBS; i++) ids.push((await post(endpoint, request(i))).id);
+    for (let i = 0; i < workload.jobs; i++) ids.push((await post(endpoint, request(i))).id);
     await waitDone(ids);
     const seconds = (performance.now() - t0) / 1000;
     timing = false;
@@ -208,9 +211,9 @@ async function phase(pgServer: TestPostgres, s3: TestS3, workload: Workload, n: 
     return {
       workload: workload.name,
       workers: n,
-      jobs: JOBS,
+      jobs: workload.jobs,
       seconds,
-      jobsPerMinute: (JOBS / seconds) * 60,
+      jobsPerMinute: (workload.jobs / seconds) * 60,
       claimLatencyMs: { p50: pct(claimLatencies, 50), max: Math.max(...claimLatencies), samples: claimLatencies.length },
       claimQueryMs: { p50: pct(claimQuery, 50), p99: pct(claimQuery, 99) },
       getResult: { p50: pct(latencies, 50), p90: pct(latencies, 90), p99: pct(latencies, 99), max: Math.max(...latencies), requests: latencies.length, errors },
@@ -232,7 +235,8 @@ async function main() {
   }
   const cores = availableParallelism();
   console.log(
-    `bench:scale on ${cores} CPU cores, all processes on this one machine: ${JOBS} flux-pro generations per phase (256×256, ${STEPS} steps for flux-mini), get_result polled at ${RATE}/s`,
+    `bench:scale on ${cores} CPU cores (load average ${loadavg()[0]!.toFixed(1)} at the start), all processes on this one machine: flux-pro generations at 256×256 ` +
+      `(${JOBS} per phase on flux-mini at ${STEPS} steps, ${DOUBLE_JOBS} on the double), each worker claims up to 2 generations at once; get_result polled at ${RATE}/s`,
   );
   const [pgServer, s3] = await Promise.all([startTestPostgres(), startTestS3('fluxtune-bench')]);
   const results: PhaseResult[] = [];
@@ -265,7 +269,8 @@ async function main() {
           : ' (no CPU used: what the queue and the blob store allow)'),
     );
   }
-  if (JSON_OUT) console.log(`bench-scale ${JSON.stringify({ cores, jobs: JOBS, steps: STEPS, rate: RATE, results, ratios })}`);
+  console.log(`load average at the end ${loadavg()[0]!.toFixed(1)} (other work on this machine shows in every figure)`);
+  if (JSON_OUT) console.log(`bench-scale ${JSON.stringify({ cores, jobs: JOBS, doubleJobs: DOUBLE_JOBS, steps: STEPS, rate: RATE, results, ratios })}`);
 }
 
 await main();
