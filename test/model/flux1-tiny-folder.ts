@@ -36,9 +36,9 @@ export const TINY_FLUX: FluxParams = {
 const AE_DIR = new URL('../../../shared/vectors/flux-pipeline-tiny/', import.meta.url);
 
 /** The transformer's values, rounded to bf16 so the BF16 file and the F32 diffusers one hold the same numbers. */
-export function tinyTransformer(seed = 3): Tensors {
+export function tinyTransformer(seed = 3, params: FluxParams = TINY_FLUX): Tensors {
   const store = new ParamStore(new Graph(), 'float32');
-  new Flux(TINY_FLUX, store);
+  new Flux(params, store);
   const rng = new Rng(seed);
   const out: Tensors = new Map();
   for (const [k, shape] of store.shapes()) {
@@ -161,11 +161,11 @@ export function toDiffusersVae(bfl: Tensors, levels: number): Tensors {
 }
 
 /** Writes the folder in `layout` under a fresh temporary root, which it returns. */
-export function writeTinyFlux1Folder(layout: 'bfl' | 'diffusers', transformer = tinyTransformer()): string {
+export function writeTinyFlux1Folder(layout: 'bfl' | 'diffusers', transformer = tinyTransformer(), bflName = 'flux1-dev.safetensors'): string {
   const root = writeTinyFluxFolder();
   const ae = tinyAe();
   if (layout === 'bfl') {
-    writeFileSync(join(root, 'flux1-dev.safetensors'), file(transformer, 'BF16'));
+    writeFileSync(join(root, bflName), file(transformer, 'BF16'));
     writeFileSync(join(root, 'ae.safetensors'), file(ae, 'F32'));
     return root;
   }

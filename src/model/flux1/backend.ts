@@ -1,5 +1,5 @@
 // A real FLUX.1 model (FLUXTUNE_MODEL=<dir>, checkpoint-folder.ts) behind the service's
-// ModelBackend: text-to-image at the requested size (rounded up to 16 px, as BFL's get_noise does;
+// ModelBackend: text-to-image (and Canny/Depth/Fill on those tool models) at the requested size (rounded up to 16 px, as BFL's get_noise does;
 // the service resizes), T5 + CLIP conditioning, the model's own schedule and distilled guidance.
 // Sessions are built per image size and only the latest is kept: the transformer's weights are
 // re-read from the checkpoint for each build rather than held in JS beside ONNX Runtime's copy.
@@ -10,6 +10,7 @@ import { latentFactor } from '../ae/config.ts';
 import { AeRunner } from '../ae/runner.ts';
 import { type GenerateRequest, type GenerateResult, InvalidModelInput, type ModelBackend, type RgbImage, type TrainResult } from '../backend.ts';
 import { FluxRunner } from '../flux/runner.ts';
+import { structuralOutput } from '../flux-mini/structural.ts';
 import { readLora } from '../lora/files.ts';
 import type { Lora } from '../lora/lora.ts';
 import type { Tensors } from '../tensors.ts';
@@ -19,6 +20,7 @@ import { type LatentGrid, latentGrid, latentNoise } from './latents.ts';
 import { FLUX1_INFERENCE_LORA } from './lora-base.ts';
 import { checkMemory, estimateMemory, type MemoryEstimate } from './memory.ts';
 import { Flux1Pipeline } from './pipeline.ts';
+import { flux1Condition } from './structural.ts';
 import { Flux1TextEncoders } from './text-conditioning.ts';
 import { readAll, SafetensorsSource } from './weight-source.ts';
 
@@ -132,28 +134,31 @@ export class Flux1Backend implements ModelBackend {
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
-    if (req.control)
-      throw new InvalidModelInput(
-        `${this.name}: ${req.control.kind} conditioning on a real FLUX.1 model is not served yet (serve flux1-${req.control.kind === 'fill' ? 'fill' : req.control.kind}-dev: its pipeline exists, its route wiring does not)`,
-      );
-    if (this.model.condition) throw new InvalidModelInput(`${this.name} needs a ${this.model.condition} condition; text-to-image routes cannot use it`);
+    if (req.control && this.model.condition !== req.control.kind) {
+      throw new InvalidModelInput(`${this.name} cannot serve ${req.control.kind}: serve FLUX.1-${req.control.kind}-dev (FLUXTUNE_MODEL) for that route`);
+    }
+    if (!req.control && this.model.condition)
+      throw new InvalidModelInput(`${this.name} needs a ${this.model.condition} condition; text-to-image routes cannot use it`);
     if (req.imagePrompt) throw new InvalidModelInput(`${this.name}: image prompts (img2img) on a real FLUX.1 model are not served yet`);
     const grid = this.gridFor(req.width, req.height);
     const f = latentFactor(this.folder.aeParams);
     const [height, width] = [grid.height * f, grid.width * f];
     const cond = await this.text.encode(req.prompt);
     const pipeline = new Flux1Pipeline(await this.fluxRunner(grid.rows * grid.cols), await this.aeRunner(height, width), grid);
+    const imgCond = req.control ? await flux1Condition(req.control, pipeline, width, height) : undefined;
     const out = await pipeline.run({
       ...cond,
       noise: latentNoise(grid, req.seed),
       steps: req.steps,
       guidance: req.guidance,
       shift: this.model.shift,
+      imgCond,
       lora: req.lora ? { lora: this.lora(req.lora.bytes, req.lora.cacheKey), strength: req.lora.strength } : undefined,
       signal: req.signal,
       onStep: (done, total) => req.onProgress?.(done / total),
     });
-    const image = toRgb(out.image, width, height);
+    const sample = toRgb(out.image, width, height);
+    const image = req.control ? await structuralOutput(sample, req.control, req.width, req.height) : sample;
     return { image, nativeWidth: width, nativeHeight: height };
   }
 

@@ -65,19 +65,22 @@ export const FLUX1_MODELS: Record<Flux1Variant, Flux1Model> = {
 };
 
 /**
- * The variant a transformer's own shapes imply: img_in's width says which conditioning it takes,
- * the presence of guidance_in says dev-style or schnell. `hint` (a file name) only tells depth
- * from canny, which have identical shapes.
+ * The variant a transformer's own shapes imply: img_in's width against final_layer's says which
+ * conditioning it takes (none: in = out; Canny/Depth: in = 2·out, the control latents; Fill: more,
+ * the masked-image latents and the mask), guidance_in says dev-style or schnell. `hint` (a file
+ * name) only tells depth from canny, which have identical shapes.
  */
 export function variantFromShapes(shapes: ReadonlyMap<string, readonly number[]>, hint = ''): Flux1Variant {
   const imgIn = shapes.get('img_in.weight');
-  if (!imgIn) throw new Error("not a FLUX.1 transformer: no 'img_in.weight'");
+  const out = shapes.get('final_layer.linear.weight');
+  if (!imgIn || !out) throw new Error("not a FLUX.1 transformer: no 'img_in.weight' / 'final_layer.linear.weight'");
   const guidance = shapes.has('guidance_in.in_layer.weight');
-  const width = imgIn[1];
-  if (width === 64) return guidance ? 'dev' : 'schnell';
-  if (width === 128) return /depth/i.test(hint) ? 'depth-dev' : 'canny-dev';
-  if (width === 384) return 'fill-dev';
-  throw new Error(`not a FLUX.1 transformer: img_in takes ${width} channels (64, 128 or 384 expected)`);
+  const [width, latent] = [imgIn[1]!, out[0]!];
+  if (width === latent) return guidance ? 'dev' : 'schnell';
+  if (!guidance) throw new Error(`not a FLUX.1 model: img_in takes ${width} channels (conditioning) but there is no guidance embedding`);
+  if (width === 2 * latent) return /depth/i.test(hint) ? 'depth-dev' : 'canny-dev';
+  if (width > 2 * latent) return 'fill-dev';
+  throw new Error(`not a FLUX.1 transformer: img_in takes ${width} channels for ${latent} latent channels`);
 }
 
 /** The FluxParams a checkpoint's shapes imply, so a smaller FLUX-shaped checkpoint (e.g. a test's) loads too. */
