@@ -113,7 +113,7 @@ export class Session {
       throw new Error(
         `FLUXTUNE_DEVICE=cuda: ONNX Runtime could not run this graph on its CUDA provider (${(err as Error).message}). ` +
           'The CUDA provider needs the CUDA build of onnxruntime-node (npm install onnxruntime-node --onnxruntime-node-install=cuda12, with internet), ' +
-          'an NVIDIA driver and CUDA 12 / cuDNN 9 libraries; CPU fallback is disabled on purpose.',
+          'an NVIDIA driver and CUDA 12 / cuDNN 9 libraries; CPU fallback is disabled on purpose (FLUXTUNE_CUDA_CPU_FALLBACK=1 allows it for nodes the CUDA provider lacks).',
         { cause: err },
       );
     }

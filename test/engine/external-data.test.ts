@@ -80,9 +80,11 @@ describe('FLUXTUNE_DEVICE', () => {
 
   it('cuda disables ORT’s silent CPU fallback', () => {
     assert.deepEqual(deviceSessionOptions('cpu'), { executionProviders: ['cpu'] });
-    const cuda = deviceSessionOptions('cuda');
+    const cuda = deviceSessionOptions('cuda', {});
     assert.deepEqual(cuda.executionProviders, [{ name: 'cuda', deviceId: 0 }]);
     assert.equal(cuda.extra?.session?.disable_cpu_ep_fallback, '1');
+    // the explicit escape hatch: CPU as a second provider, no fallback ban
+    assert.deepEqual(deviceSessionOptions('cuda', { FLUXTUNE_CUDA_CPU_FALLBACK: '1' }), { executionProviders: [{ name: 'cuda', deviceId: 0 }, 'cpu'] });
   });
 
   it('a cuda session without the CUDA build of onnxruntime-node fails instead of running on the CPU', async (t) => {
