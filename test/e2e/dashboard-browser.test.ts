@@ -123,13 +123,18 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     await page.getByTestId('previews').locator('img').nth(1).waitFor({ timeout: 480_000 });
     await page.evaluate('window.scrollTo(0, 0)');
     await shot('05-previews');
+    // The list shows it training too, with its latest preview; its card leads back to it.
+    await page.getByRole('navigation').getByRole('link', { name: 'Finetunes' }).click();
+    await page.locator('.card').getByText('penguin-photos').waitFor();
+    await shot('06-list');
+    await page.locator('.card-link').click();
     await page.getByTestId('phase').getByText('Ready').waitFor({ timeout: 480_000 });
     assert.equal(await page.getByTestId('previews').locator('img').count(), 3, 'previews at steps 25, 50 and 75');
     const captions = page.getByTestId('captions').locator('tbody tr');
     assert.equal(await captions.count(), 4);
     assert.match((await captions.filter({ hasText: 'penguin-4.png' }).textContent()) ?? '', /TOK standing on a yellow background\s*yours/);
     await page.evaluate('window.scrollTo(0, 0)');
-    await shot('06-ready');
+    await shot('07-ready');
 
     // Generate with it, small and quick, then download the image.
     await page.getByRole('link', { name: 'Generate with it' }).click();
@@ -141,7 +146,7 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     const result = page.getByTestId('results').locator('img').first();
     await result.waitFor({ timeout: 180_000 });
-    await shot('07-generate');
+    await shot('08-generate');
     const [imageDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).first().click()]);
     const jpeg = await readFile((await imageDownload.path())!);
     assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff], 'the downloaded image is a JPEG');
@@ -166,24 +171,34 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
       'a diffusers (PEFT) LoRA',
     );
     await page.getByRole('heading', { name: 'Generations (1)' }).scrollIntoViewIfNeeded();
-    await shot('08-finetune-page');
+    await shot('09-finetune-page');
 
+    // "Run again" opens the generate panel with that generation's route and parameters.
+    await page.getByRole('button', { name: 'Run again' }).click();
+    await page.getByLabel('Prompt').waitFor();
+    assert.equal(await page.getByLabel('Route').inputValue(), 'flux-pro-finetuned');
+    await page.waitForFunction("document.getElementById('g-seed')?.value === '7'");
+    assert.equal(await page.getByLabel('Prompt').inputValue(), 'a photo of TOK on a blue background');
+    assert.deepEqual([await page.getByLabel('Width (px)').inputValue(), await page.getByLabel('Steps').inputValue()], ['256', '8']);
     await page.setViewportSize(PHONE);
+    await shot('10-phone-generate');
+    await page.goto(`${server.url}/#/finetune/${finetuneId}`);
+    await page.getByRole('heading', { name: 'Generations (1)' }).waitFor();
     await page.evaluate('window.scrollTo(0, 0)');
-    await shot('09-phone-finetune-page');
+    await shot('11-phone-finetune-page');
     await page.setViewportSize(DESKTOP);
 
     // Delete: a confirmation first; "Keep it" keeps it, the destructive button deletes it.
     await page.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
-    await shot('10-confirm-delete');
+    await shot('12-confirm-delete');
     await dialog.getByRole('button', { name: 'Keep it' }).click();
     assert.deepEqual((await apiClient(server.url, KEY_A).get('/v1/my_finetunes')).body.finetunes, [finetuneId]);
     await page.getByRole('button', { name: 'Delete' }).click();
     await dialog.getByRole('button', { name: 'Delete finetune' }).click();
     await page.getByText('No finetunes yet').waitFor();
-    await shot('11-deleted');
+    await shot('13-deleted');
     assert.deepEqual((await apiClient(server.url, KEY_A).get('/v1/my_finetunes')).body.finetunes, []);
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   });
