@@ -1,4 +1,4 @@
-// npm run bench:breakdown -- [--config models/flux-mini/config.json] [--reps 4] [--samples 1] [--settings] [--rounds 2] [--json]
+// npm run bench:breakdown -- [--config models/flux-mini/config.json] [--reps 4] [--samples 1] [--skip-profile] [--settings [--only a,b]] [--rounds 2] [--json]
 // Where the time of a flux-mini forward (batch 4), a full training step (batch 4, AdamW included)
 // and a 24-step CFG sample (one 128 px image: a batch of 2, cond + uncond) goes, from ONNX
 // Runtime's per-node profile: matmuls (2-D products: every Linear and its gradients), attention
@@ -6,8 +6,8 @@
 // concat, slice, …), ORT's own overhead (a run's time outside its nodes) and JS (the rest of the wall
 // time: feeds, outputs, AdamW, guidance, Euler steps). With --settings it times the ORT session
 // settings that could matter (optimisation level, threads, arena, memory patterns, prepacking,
-// spinning) on the forward and on the training step's ORT run, in the same process, `rounds` times
-// interleaved (the machine is shared), each against the default's time in the same round.
+// spinning) on the forward and on the training step's ORT run, in the same process, each against the
+// default in A B A B order, `rounds` times (the machine is shared: its load drifts within minutes).
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -187,11 +187,13 @@ async function sampleWork() {
   };
 }
 
-const breakdown = {
-  forward: await profile(forwardWork, reps),
-  train_step: await profile(trainWork, reps),
-  [`sample_${steps}_steps_cfg`]: await profile(sampleWork, Number(args.samples ?? 1)),
-};
+const breakdown: Record<string, Breakdown> = args['skip-profile']
+  ? {}
+  : {
+      forward: await profile(forwardWork, reps),
+      train_step: await profile(trainWork, reps),
+      [`sample_${steps}_steps_cfg`]: await profile(sampleWork, Number(args.samples ?? 1)),
+    };
 load.push(loadavg()[0]!);
 
 // ---------------------------------------------------------------- ORT settings
@@ -207,11 +209,22 @@ const VARIANTS: Record<string, OrtTuning> = {
   no_spinning: { sessionConfig: { 'intra_op.allow_spinning': '0' } },
 };
 
-async function timeVariant(t: OrtTuning): Promise<{ forward: number; train_run: number }> {
+interface VariantSessions {
+  fwd: Awaited<ReturnType<typeof forwardWork>>;
+  train: Awaited<ReturnType<typeof trainWork>>;
+}
+
+async function variantSessions(t: OrtTuning): Promise<VariantSessions> {
   setOrtTuning(t);
-  const fwd = await forwardWork();
-  const train = await trainWork();
-  setOrtTuning({});
+  try {
+    return { fwd: await forwardWork(), train: await trainWork() };
+  } finally {
+    setOrtTuning({});
+  }
+}
+
+/** Best-of-`reps` forward and training-step ORT run (AdamW subtracted), after one warm-up each. */
+async function timeSessions({ fwd, train }: VariantSessions): Promise<{ forward: number; train_run: number }> {
   const best = async (fn: () => Promise<number>) => {
     await fn();
     let b = Infinity;
@@ -228,25 +241,36 @@ async function timeVariant(t: OrtTuning): Promise<{ forward: number; train_run: 
     const r = await train.work();
     return (performance.now() - t0) / 1000 - r.adamw;
   });
-  await fwd.release();
-  await train.release();
   return { forward, train_run };
 }
 
 let settings: Record<string, { forward_vs_default: number; train_run_vs_default: number; forward_s: number; train_run_s: number }> | undefined;
 if (args.settings) {
+  // Each variant against the default in A B A B order (the load drifts within minutes), `rounds` times.
+  const only = typeof args.only === 'string' ? new Set(args.only.split(',')) : undefined;
   const ratios: Record<string, { f: number[]; t: number[]; fs: number[]; ts: number[] }> = {};
   for (let round = 0; round < Number(args.rounds ?? 2); round++) {
-    const base = await timeVariant({});
+    const base = await variantSessions({});
     for (const [name, t] of Object.entries(VARIANTS)) {
-      const r = name === 'default' ? base : await timeVariant(t);
+      if (name === 'default' || (only && !only.has(name))) continue;
+      const variant = await variantSessions(t);
+      const [d1, v1, d2, v2] = [await timeSessions(base), await timeSessions(variant), await timeSessions(base), await timeSessions(variant)];
+      await variant.fwd.release();
+      await variant.train.release();
       ratios[name] ??= { f: [], t: [], fs: [], ts: [] };
       const e = ratios[name];
-      e.f.push(r.forward / base.forward);
-      e.t.push(r.train_run / base.train_run);
-      e.fs.push(r.forward);
-      e.ts.push(r.train_run);
+      e.f.push((v1.forward + v2.forward) / (d1.forward + d2.forward));
+      e.t.push((v1.train_run + v2.train_run) / (d1.train_run + d2.train_run));
+      e.fs.push(Math.min(v1.forward, v2.forward));
+      e.ts.push(Math.min(v1.train_run, v2.train_run));
+      ratios.default ??= { f: [], t: [], fs: [], ts: [] };
+      ratios.default.f.push(1);
+      ratios.default.t.push(1);
+      ratios.default.fs.push(Math.min(d1.forward, d2.forward));
+      ratios.default.ts.push(Math.min(d1.train_run, d2.train_run));
     }
+    await base.fwd.release();
+    await base.train.release();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   settings = Object.fromEntries(

@@ -1,8 +1,11 @@
-// npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--json]
+// npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--peer torch] [--json]
 // Forward and training-step speed of the FLUX transformer for a config (BFL FluxParams JSON, or our
 // model config with a "flux" key), as MFU against the matmul peak measured in the same process
-// (lib/peak.ts; the fastest run against the fastest matmul, the medians printed too).
+// (lib/peak.ts; the fastest run against the fastest matmul, the medians printed too). --peer torch
+// runs BFL's FLUX in PyTorch on the same config, shape and threads afterwards (full mode only) and
+// prints its times over ours (skipped with a message where python3-torch is absent).
 
+import { availableParallelism, loadavg } from 'node:os';
 import { AdamW } from '../src/engine/adamw.ts';
 import { Rng } from '../src/engine/rng.ts';
 import { Session } from '../src/engine/session.ts';
@@ -18,9 +21,11 @@ import { matmulFlops } from './lib/flops.ts';
 import { loadFluxParams, randomFluxBatch, randomFluxWeights } from './lib/flux-setup.ts';
 import { MatmulPeak, mfus, modelGemms } from './lib/peak.ts';
 import { parseArgs, peakRssMiB, timeRuns } from './lib/timing.ts';
+import { runTorchPeer } from './lib/torch-peer.ts';
 
 const args = parseArgs(process.argv.slice(2));
-const params = loadFluxParams(args.config ? String(args.config) : undefined);
+const configPath = String(args.config ?? 'models/flux-mini/config.json');
+const params = loadFluxParams(configPath);
 const shape = { batch: Number(args.batch ?? 4), imgTokens: Number(args['img-tokens'] ?? 256), txtTokens: Number(args['txt-tokens'] ?? 32) };
 const loraRank = args.lora ? Number(args.lora) : 0;
 const reps = Number(args.reps ?? 5);
@@ -66,6 +71,17 @@ await peak.release();
 updateMs.sort((a, b) => a - b);
 const adamS = updateMs[Math.floor(updateMs.length / 2)]! / 1000;
 const trainFlops = matmulFlops(Object.values(tg.outputs));
+await trainStep.release();
+
+const torch = args.peer === 'torch' && !lora ? runTorchPeer({ config: configPath, ...shape, threads: availableParallelism(), reps }) : undefined;
+const peer = torch?.forward_s
+  ? {
+      peer: torch,
+      torch_over_ours_forward: +(torch.forward_s / forwardS).toFixed(2),
+      torch_over_ours_train_step: +(torch.train_step_s! / trainS).toFixed(2),
+      load_1m_after_peer: +loadavg()[0]!.toFixed(2),
+    }
+  : torch && { peer: torch };
 
 const paramCount = [...weights.values()].reduce((n, t) => n + t.data.length, 0);
 const result = {
@@ -86,6 +102,7 @@ const result = {
   ...mfus({ mfu_forward: forwardFlops / forwardS / 1e9, mfu_train: trainFlops / trainS / 1e9 }, peakSummary),
   peak: peakSummary,
   peak_rss_mib: Math.round(peakRssMiB()),
+  ...peer,
 };
 if (args.json) console.log(JSON.stringify(result));
 else console.log(result);
