@@ -1,4 +1,4 @@
-// npm run bench:quality -- [--concepts 3] [--images 10] [--iterations 300] [--priority quality] [--type lora] [--json]
+// npm run bench:quality -- [--suite emoji|novel (bench/quality-novel.ts)] [--concepts 3] [--images 10] [--iterations 300] [--priority quality] [--type lora] [--json]
 // DESIGN.md §5: finetunes the shipped base on concepts held out of pretraining and reports, base vs
 // finetuned, (1) fidelity — mean nearest-neighbour similarity of "TOK …" samples to the training
 // images in a fixed feature space, (2) whether fidelity rises with finetune_strength, and
@@ -11,6 +11,13 @@ import { FluxMiniBackend } from '../src/model/flux-mini/backend.ts';
 import { borderColour, nearestColour } from '../src/model/flux-mini/background-colour.ts';
 import { HELD_OUT, listConcepts, loadSprites, renderScene } from '../src/model/pretrain/scenes.ts';
 import { parseArgs, peakRssMiB } from './lib/timing.ts';
+
+const suiteAt = process.argv.indexOf('--suite');
+if (suiteAt > 0 && process.argv[suiteAt + 1] === 'novel') {
+  // The novel-concept suite (issue 10) is its own script; this one is the held-out emoji suite.
+  await import('./quality-novel.ts');
+  process.exit(0);
+}
 
 const args = parseArgs(process.argv.slice(2));
 const conceptCount = Number(args.concepts ?? 3);

@@ -38,4 +38,20 @@ describe('import boundaries', () => {
       );
     assert.deepEqual(crossings, []);
   });
+
+  it('pretraining never imports evaluation code: the novel-concept suite (model/eval) cannot leak into the base model', () => {
+    const pretrain = join(SRC, 'model/pretrain/');
+    const evaluation = join(SRC, 'model/eval/');
+    const crossings = sourceFiles(SRC)
+      .filter((f) => f.startsWith(pretrain))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((dep) => dep.startsWith(evaluation))
+          .map((dep) => `${name(f)} imports ${name(dep)}`),
+      );
+    assert.deepEqual(crossings, []);
+    const scripts = sourceFiles(join(SRC, '../scripts')).filter((f) => /(pretrain|train-control)\.ts$/.test(f));
+    assert.ok(scripts.length > 0);
+    for (const f of scripts) assert.deepEqual(importsOf(f).filter((dep) => dep.startsWith(evaluation)), [], name(f));
+  });
 });
