@@ -1,4 +1,4 @@
-// npm run bench:engine -- [--json] [--depth 4] [--batch 4] [--tokens 288]
+// npm run bench:engine -- [--json] [--depth 4] [--batch 4] [--tokens 288] [--adamw typescript]
 // Forward and training-step speed of a FLUX-like block stack (hidden 256, 4 heads, MLP 4x) built with
 // our autodiff, as MFU against the matmul peak measured in the same process (lib/peak.ts; the fastest run against the
 // fastest matmul, the medians printed too).
@@ -58,7 +58,8 @@ await peak.sample();
 
 const trainSession = await Session.create({ outputs });
 const params = initParams(st.params, 0);
-const opt = new AdamW(params, { lr: 1e-4 });
+// With the trainers' clipping; --adamw typescript: the TypeScript loops instead of the SIMD kernel (the before).
+const opt = new AdamW(params, { lr: 1e-4, maxGradNorm: 1, simd: args.adamw !== 'typescript' });
 const targetData = rng.fillNormal(new Float32Array(st.out.size));
 const adamS: number[] = [];
 const step = async () => {
@@ -90,6 +91,7 @@ const result = {
   train_step_s: +trainS.toFixed(4),
   train_step_median_s: +trainT.median.toFixed(4),
   train_gflops: +((3 * flops) / trainS / 1e9).toFixed(1),
+  adamw: opt.usesSimd ? 'wasm-simd' : 'typescript',
   adamw_s: +adamMedian.toFixed(4),
   adamw_share: +(adamMedian / trainT.median).toFixed(3),
   ...mfus({ mfu_forward: flops / forwardS / 1e9, mfu_train: (3 * flops) / trainS / 1e9 }, peakSummary),

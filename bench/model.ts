@@ -1,4 +1,4 @@
-// npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--peer torch] [--json]
+// npm run bench:model -- [--config models/flux-mini/config.json] [--batch 4] [--img-tokens 256] [--txt-tokens 32] [--lora 16] [--peer torch] [--adamw typescript] [--json]
 // Forward and training-step speed of the FLUX transformer for a config (BFL FluxParams JSON, or our
 // model config with a "flux" key), as MFU against the matmul peak measured in the same process
 // (lib/peak.ts; the fastest run against the fastest matmul, the medians printed too). --peer torch
@@ -57,7 +57,8 @@ const trainStep = await TrainingStep.create(tg.outputs, { frozen });
 const trained = new Map<string, Float32Array>();
 if (lora) for (const [k, t] of initLoraTensors(tg.flux.store, rng)) trained.set(k, Float32Array.from(t.data));
 else for (const k of tg.trainable.keys()) trained.set(k, Float32Array.from(weights.get(k)!.data));
-const opt = new AdamW(trained, { lr: 1e-4 });
+// With the trainers' clipping; --adamw typescript: the TypeScript loops instead of the SIMD kernel (the before).
+const opt = new AdamW(trained, { lr: 1e-4, maxGradNorm: 1, simd: args.adamw !== 'typescript' });
 const target = rng.fillNormal(new Float32Array(tg.target.size));
 const feeds = lora ? { ...dataFeeds, [LORA_SCALE_INPUT]: Float32Array.of(1) } : dataFeeds;
 const diverged = (loss: number) => new Error(`bench: loss is ${loss}`);
@@ -97,6 +98,7 @@ const result = {
   train_step_s: +trainS.toFixed(4),
   train_step_median_s: +trainT.median.toFixed(4),
   train_gflop: +(trainFlops / 1e9).toFixed(2),
+  adamw: opt.usesSimd ? 'wasm-simd' : 'typescript',
   adamw_s: +adamS.toFixed(4),
   adamw_share: +(adamS / trainT.median).toFixed(3),
   ...mfus({ mfu_forward: forwardFlops / forwardS / 1e9, mfu_train: trainFlops / trainS / 1e9 }, peakSummary),
