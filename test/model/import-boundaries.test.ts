@@ -52,6 +52,11 @@ describe('import boundaries', () => {
     assert.deepEqual(crossings, []);
     const scripts = sourceFiles(join(SRC, '../scripts')).filter((f) => /(pretrain|train-control)\.ts$/.test(f));
     assert.ok(scripts.length > 0);
-    for (const f of scripts) assert.deepEqual(importsOf(f).filter((dep) => dep.startsWith(evaluation)), [], name(f));
+    for (const f of scripts)
+      assert.deepEqual(
+        importsOf(f).filter((dep) => dep.startsWith(evaluation)),
+        [],
+        name(f),
+      );
   });
 });
