@@ -106,7 +106,7 @@ describe('FLUX.1 checkpoint folders', () => {
     }
   });
 
-  it('text-to-image: both layouts give the same image, seeds differ, training says it is not yet possible', async () => {
+  it('text-to-image: both layouts give the same image, seeds differ', async () => {
     const images: Uint8Array[] = [];
     for (const root of [bflRoot, diffusersRoot]) {
       const backend = await Flux1Backend.load(root, { threads: 1 });
@@ -120,7 +120,6 @@ describe('FLUX.1 checkpoint folders', () => {
         images.push(res.image.data);
         const other = await backend.generate({ ...req, seed: 8 });
         assert.notDeepEqual(other.image.data, res.image.data);
-        await assert.rejects(backend.train(), /LoRA training on a real FLUX.1 checkpoint is not yet possible/);
       } finally {
         await backend.release();
       }

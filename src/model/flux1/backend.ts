@@ -8,7 +8,16 @@
 
 import { latentFactor } from '../ae/config.ts';
 import { AeRunner } from '../ae/runner.ts';
-import { type GenerateRequest, type GenerateResult, InvalidModelInput, type ModelBackend, type RgbImage, type TrainResult } from '../backend.ts';
+import {
+  type GenerateRequest,
+  type GenerateResult,
+  InvalidModelInput,
+  type ModelBackend,
+  type RgbImage,
+  type TrainHooks,
+  type TrainRequest,
+  type TrainResult,
+} from '../backend.ts';
 import { FluxRunner } from '../flux/runner.ts';
 import { structuralOutput } from '../flux-mini/structural.ts';
 import { readLora } from '../lora/files.ts';
@@ -22,17 +31,12 @@ import { checkMemory, estimateMemory, type MemoryEstimate } from './memory.ts';
 import { Flux1Pipeline } from './pipeline.ts';
 import { flux1Condition } from './structural.ts';
 import { Flux1TextEncoders } from './text-conditioning.ts';
+import { trainFlux1Lora } from './train-lora.ts';
 import { readAll, SafetensorsSource } from './weight-source.ts';
 
 export interface Flux1BackendOptions {
   threads?: number;
 }
-
-/** Says where training a real FLUX.1 stands, so a finetune fails with the reason rather than a crash. */
-export const TRAINING_NOT_YET =
-  'LoRA training on a real FLUX.1 checkpoint is not yet possible in fluxtune: the 12 B transformer needs per-block training sessions with recomputation, ' +
-  'a bf16 base and the optimizer on the GPU (designed for one 80 GB GPU, not built yet). Generation with the base model works; ' +
-  'finetune with the shipped flux-mini (unset FLUXTUNE_MODEL), or import a FLUX.1 LoRA trained elsewhere (POST /v1/finetune_import, `fluxtune import`) and sample it on the -finetuned routes.';
 
 function textParamCount(dir: string): Iterable<readonly number[]> {
   const shapes: (readonly number[])[] = [];
@@ -178,8 +182,12 @@ export class Flux1Backend implements ModelBackend {
     return lora;
   }
 
-  async train(): Promise<TrainResult> {
-    throw new InvalidModelInput(TRAINING_NOT_YET);
+  /** A LoRA finetune (train-lora.ts); the inference session is released first, training needs the memory. */
+  async train(req: TrainRequest, hooks?: TrainHooks): Promise<TrainResult> {
+    const previous = this.flux?.runner;
+    this.flux = undefined;
+    await previous?.then((r) => r.release()).catch(() => undefined);
+    return trainFlux1Lora({ folder: this.folder, aeWeights: this.aeWeights, text: this.text, threads: this.threads }, req, hooks);
   }
 
   /** FLUX.1 ships no captioner; set CAPTION_API_URL for auto-captions (and training is not possible yet anyway). */
