@@ -202,4 +202,42 @@ describe('dashboard in Chromium', { skip: CHROMIUM ? false : 'no Chromium at /us
     assert.deepEqual((await apiClient(server.url, KEY_A).get('/v1/my_finetunes')).body.finetunes, []);
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   });
+
+  it("says per file what is wrong before upload, and the server's refusals as sentences naming the field", { timeout: 60_000 }, async () => {
+    const gif = join(folder, 'not-really.png');
+    await writeFile(
+      gif,
+      await sharp({ create: { width: 300, height: 300, channels: 3, background: 'red' } })
+        .gif()
+        .toBuffer(),
+    );
+    // On its own too (the key is this browser's, kept by the dashboard in localStorage).
+    await page.goto(`${server.url}/#/new`);
+    await page.evaluate(`localStorage.setItem('fluxtune-key', '${KEY_A}')`);
+    await page.reload();
+    await page.getByLabel('Choose images').setInputFiles([gif, join(folder, 'penguin-1.png'), join(folder, 'penguin-1.txt')]);
+    const bad = page.locator('.thumb.bad');
+    await bad.waitFor();
+    assert.match((await bad.textContent()) ?? '', /not-really\.png.*Not a JPG, PNG or WebP image \(judged by its content, not its name\)/);
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await page.getByRole('alert').getByText('Fix or remove not-really.png.').waitFor();
+    await shot('14-checks');
+
+    // Removed, the rest goes to the server, which refuses 50 iterations: one sentence, the field named, no base64 echoed.
+    await page.getByRole('button', { name: 'Remove not-really.png' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('too short');
+    await page.getByLabel('Iterations').fill('50');
+    pageErrors.length = 0;
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Iterations: Input should be greater than or equal to 100.').waitFor();
+    assert.equal(await alert.locator('li').count(), 1);
+    assert.deepEqual(
+      pageErrors.map((e) => e.replace(/ http.*/, '')),
+      ['422 POST'],
+      'the one refusal, and nothing else',
+    );
+    assert.ok(await alert.evaluate((el) => el === el.ownerDocument.activeElement), 'the refusal has the focus (scrolled into view)');
+    await shot('15-server-refusal');
+  });
 });

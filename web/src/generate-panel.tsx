@@ -85,6 +85,10 @@ export function GeneratePanel(props: { finetunes: ListedFinetune[] | undefined; 
   }, [finetuned, ready, v.finetune_id]);
 
   const set = (k: string, value: string | number | boolean) => setV((old) => ({ ...old, [k]: value }));
+  const errorBox = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (errors.length > 0) errorBox.current?.focus();
+  }, [errors]);
   const pick = (field: string) => (e: Event) => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
     setFiles((old) => ({ ...old, [field]: file ? { url: URL.createObjectURL(file), blob: file } : undefined }));
@@ -269,7 +273,7 @@ export function GeneratePanel(props: { finetunes: ListedFinetune[] | undefined; 
           </Field>
         </div>
         {errors.length > 0 && (
-          <div class="error-box" role="alert">
+          <div class="error-box" role="alert" ref={errorBox} tabIndex={-1}>
             <strong>Not generated:</strong>
             <ul>
               {errors.map((e) => (

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, api, type FinetuneRequest } from './api.ts';
 import { base64, checkAll, type DatasetImage, datasetZip, MAX_IMAGES, MAX_ZIP_BYTES, mb, type PickedFile } from './dataset-checks.ts';
 import { addFiles, filesOfDrop, filesOfInput } from './dataset-files.ts';
@@ -59,6 +59,11 @@ export function NewFinetune() {
     });
   }, []);
   const set = <K extends keyof Params>(k: K, v: Params[K]) => setP((old) => ({ ...old, [k]: v }));
+  // The button is at the bottom of a long form: a refusal is brought into view (and focus), not left below the fold.
+  const errorBox = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (errors.length > 0) errorBox.current?.focus();
+  }, [errors]);
 
   const add = async (picked: PickedFile[]) => {
     setBusy('Reading the files…');
@@ -300,7 +305,7 @@ export function NewFinetune() {
               ))}
             </select>
           </Field>
-          <Field id="f-lr" label="Learning rate" help={`Empty: ${lrDefault}. ${help('learning_rate') ?? ''}`}>
+          <Field id="f-lr" label="Learning rate" help={help('learning_rate')}>
             <input
               id="f-lr"
               inputMode="decimal"
@@ -326,7 +331,7 @@ export function NewFinetune() {
       </section>
 
       {errors.length > 0 && (
-        <div class="error-box" role="alert">
+        <div class="error-box" role="alert" ref={errorBox} tabIndex={-1}>
           <strong>The finetune was not started:</strong>
           <ul>
             {errors.map((e) => (
