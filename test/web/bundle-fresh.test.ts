@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { build } from 'esbuild';
-import { dashboardBuildOptions } from '../../web/build-options.ts';
+import { dashboardBuildOptions, thirdPartyLicenses } from '../../web/build-options.ts';
 
 const WEB = new URL('../../web/', import.meta.url).pathname;
 
@@ -20,6 +20,7 @@ describe('the dashboard bundle', () => {
       assert.ok(committed.equals(Buffer.from(file.contents)), `${name} is stale: run npm run build:web and commit web/dist`);
     }
     assert.deepEqual(result.outputFiles.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1)).sort(), ['app.css', 'app.js']);
+    assert.equal(readFileSync(join(WEB, 'dist/LICENSES.txt'), 'utf8'), thirdPartyLicenses(), 'LICENSES.txt is stale: run npm run build:web');
   });
 
   it('web/src reaches src/ only for types of the wire contract (src/api)', () => {
