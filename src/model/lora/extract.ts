@@ -8,10 +8,10 @@ import { truncatedSvd } from '../../engine/svd.ts';
  * Factors a row-major [out, in] ΔW into LoRA matrices B [out, r] and A [r, in] with ΔW ≈ B·A,
  * splitting √σ into both sides, and reports the relative Frobenius error of the approximation.
  */
-export function extractLora(delta: Float32Array, out: number, inF: number, rank: number, seed = 0) {
+export function extractLora(delta: Float32Array, out: number, inF: number, rank: number, seed = 0, powerIters = 4) {
   const a = new Matrix(out, inF);
-  for (let i = 0; i < out; i++) for (let j = 0; j < inF; j++) a.set(i, j, delta[i * inF + j]!);
-  const { u, s, v } = truncatedSvd(a, rank, { seed });
+  for (let i = 0; i < out; i++) a.setRow(i, delta.subarray(i * inF, (i + 1) * inF));
+  const { u, s, v } = truncatedSvd(a, rank, { seed, powerIters });
   const r = s.length;
   const loraB = new Float32Array(out * rank);
   const loraA = new Float32Array(rank * inF);
@@ -22,13 +22,18 @@ export function extractLora(delta: Float32Array, out: number, inF: number, rank:
   }
   let total = 0;
   let err = 0;
+  // Row by row, so the inner loop walks loraA's rows in order (a column walk was most of the extraction's time).
+  const approx = new Float64Array(inF);
   for (let i = 0; i < out; i++) {
+    approx.fill(0);
+    for (let k = 0; k < r; k++) {
+      const b = loraB[i * rank + k]!;
+      for (let j = 0; j < inF; j++) approx[j]! += b * loraA[k * inF + j]!;
+    }
     for (let j = 0; j < inF; j++) {
-      let approx = 0;
-      for (let k = 0; k < r; k++) approx += loraB[i * rank + k]! * loraA[k * inF + j]!;
       const d = delta[i * inF + j]!;
       total += d * d;
-      err += (d - approx) ** 2;
+      err += (d - approx[j]!) ** 2;
     }
   }
   return { loraA, loraB, relativeError: total > 0 ? Math.sqrt(err / total) : 0 };
