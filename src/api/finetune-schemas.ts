@@ -44,12 +44,12 @@ export const finetuneSubmitResponse = z.object({
 export const myFinetunesResponse = z.object({ finetunes: z.array(z.string()) });
 
 /** Where a finetune stands, finer than its status. */
-export const trainingPhases = ['queued', 'captioning', 'training', 'saving', 'ready', 'failed'] as const;
+export const trainingPhases = ['queued', 'captioning', 'training', 'extracting', 'saving', 'ready', 'failed'] as const;
 
 const trainingView = z.object({
   phase: z.enum(trainingPhases).meta({
     description:
-      "queued: waiting for a worker; captioning: writing the captions; training: steps running; saving: the LoRA is being stored; ready; failed: see get_result's details",
+      "queued: waiting for a worker; captioning: writing the captions; training: steps running; extracting: a full finetune factoring its weights into the LoRA; saving: the LoRA is being stored; ready; failed: see get_result's details",
   }),
   step: z.number().int().meta({ description: 'Steps done (0 before training starts)' }),
   total_steps: z.number().int(),

@@ -17,6 +17,10 @@ export const resultResponse = z.object({
   progress: z.number().nullable().optional().meta({ description: 'A real 0–1 fraction while Pending (BFL usually sent null)' }),
   details: z.record(z.string(), z.unknown()).nullable().optional().meta({ description: 'On Error: {error: reason}' }),
   preview: z.string().nullable().optional().meta({ description: 'Ours: signed URL of the latest training preview image' }),
+  phase: z.enum(['queued', 'captioning', 'training', 'extracting', 'saving', 'sampling']).nullable().optional().meta({
+    description:
+      'Ours, while Pending: queued (waiting for a worker); a finetune is captioning, training, extracting (a full finetune factoring its LoRA) or saving; a generation is sampling. Null once it ended.',
+  }),
 });
 
 /** A submit without a webhook: poll polling_url. */

@@ -38,9 +38,16 @@ export interface TrainCheckpoint {
   bytes: Uint8Array;
 }
 
+export interface TrainProgress {
+  step: number;
+  loss: number;
+  /** extracting: a full finetune's ΔW being factored into its LoRA, after the last step. */
+  phase?: 'training' | 'extracting';
+}
+
 export interface TrainHooks {
-  /** progress in [0, 1]; called at least every few steps. */
-  onProgress?(progress: number, info: { step: number; loss: number }): void;
+  /** progress in [0, 1] over training and, for full finetunes, the LoRA extraction after it; called at least every few steps. */
+  onProgress?(progress: number, info: TrainProgress): void;
   /** A preview sample (PNG bytes) rendered every N steps. */
   onPreview?(png: Uint8Array, step: number): void | Promise<void>;
   /** Called every N steps; persist it and pass it back as `resumeFrom` after a restart. */

@@ -21,6 +21,8 @@ const NOT_SERVED: Record<string, string> = {
 /** Response fields we add or narrow, "<Component>.<field>": the API.md text that says so. */
 const RESPONSE_CHOICES: Record<string, string> = {
   'ResultResponse.preview': '"`preview` (ours): latest training preview image URL while a finetune trains"',
+  'ResultResponse.phase':
+    'ours, not yet in API.md: what a Pending task does now (issue 10: "get_result and finetune_details name the phase"); add it to API.md\'s "Our choices"',
   'ResultResponse.result': 'API.md documents result as an object ({"sample", …} or {"finetune_id"}); BFL types it as anything',
   'AsyncResponse.finetune_id': '"POST /v1/finetune → 200 {"finetune_id": "<uuid>"}" (our /v1/finetune answer adds it to id and polling_url)',
 };

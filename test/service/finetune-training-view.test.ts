@@ -27,10 +27,16 @@ describe('finetune_details: training and generations over HTTP', () => {
     const first = await api.get(`/v1/finetune_details?finetune_id=${id}`);
     assert.ok(['queued', 'captioning', 'training', 'saving', 'ready'].includes(first.body.finetune_details.training.phase));
 
+    const phases = new Set<string>();
     const done = await waitUntil(async () => {
+      const polled = await api.get(`/v1/get_result?id=${id}`);
+      phases.add(String(polled.body.phase));
       const r = await api.get(`/v1/finetune_details?finetune_id=${id}`);
       return r.body.finetune_details.status === 'Ready' ? r.body.finetune_details : null;
     });
+    // get_result names what the worker does while Pending (this double trains a LoRA: no extraction), and nothing after.
+    for (const p of phases) assert.ok(['queued', 'captioning', 'training', 'saving', 'null'].includes(p), `phase ${p}`);
+    assert.equal((await api.get(`/v1/get_result?id=${id}`)).body.phase, null);
     const t = done.training;
     assert.equal(t.phase, 'ready');
     assert.equal(t.step, 100, 'a Ready finetune has done all its steps');
@@ -107,6 +113,10 @@ describe('renderTraining', () => {
     assert.equal(renderTraining(ft({ captions: null }), signer, 'http://h').phase, 'captioning');
     assert.equal(renderTraining(ft({}), signer, 'http://h').phase, 'training');
     assert.equal(renderTraining(ft({ loss_log: [[100, 0.1, 5]] }), signer, 'http://h').phase, 'saving');
+    assert.equal(renderTraining(ft({ loss_log: [[100, 0.1, 5]], finetune_type: 'full' }), signer, 'http://h').phase, 'extracting');
+    assert.equal(renderTraining(ft({ phase: 'extracting', loss_log: [[100, 0.1, 5]] }), signer, 'http://h').phase, 'extracting', "the worker's word wins");
+    assert.equal(renderTraining(ft({ phase: 'saving', loss_log: [[100, 0.1, 5]], finetune_type: 'full' }), signer, 'http://h').phase, 'saving');
+    assert.equal(renderTraining(ft({ phase: 'captioning', captions: null }), signer, 'http://h').phase, 'captioning');
     assert.equal(renderTraining(ft({ status: 'Ready', job_state: 'done' }), signer, 'http://h').phase, 'ready');
     assert.equal(renderTraining(ft({ status: 'Error', job_state: 'failed' }), signer, 'http://h').phase, 'failed');
   });

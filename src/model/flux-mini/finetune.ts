@@ -42,6 +42,9 @@ export interface FinetuneSettings {
   captionDropout: number;
 }
 
+/** A preview's LoRA of a full finetune needs only to look right: one power iteration instead of four (~2× faster). */
+const PREVIEW_POWER_ITERS = 1;
+
 const DEFAULTS: FinetuneSettings = { batch: 4, checkpointEvery: 50, previews: 4, captionDropout: 0.05 };
 
 const isBlockWeight = (key: string) => /^(double|single)_blocks\./.test(key);
@@ -140,6 +143,8 @@ export async function finetune(
   const scale = c.finetune?.lr_scale ?? 1;
   const lr = req.learningRate * scale;
   const opt = new AdamW(params, { lr, weightDecay: lora ? 0 : 0.01, maxGradNorm: 1 });
+  // A full finetune's LoRA extraction after the last step takes ~15% of a default run on 2 cores.
+  const trainShare = lora ? 1 : 0.85;
   let step = 0;
   if (hooks.resumeFrom) {
     const ck = loadCheckpoint(hooks.resumeFrom.bytes);
@@ -178,19 +183,23 @@ export async function finetune(
       diverged: (l) => new Error(`finetune diverged at step ${step} (loss ${l}); try a lower learning_rate`),
     }));
     step++;
-    hooks.onProgress?.(step / req.iterations, { step, loss });
+    hooks.onProgress?.(trainShare * (step / req.iterations), { step, loss, phase: 'training' });
     if (hooks.onCheckpoint && step % s.checkpointEvery === 0 && step < req.iterations) {
       const bytes = saveCheckpoint({ step, params, shapes, adam: opt.state(), rng: rng.state(), info: { loss } });
       await hooks.onCheckpoint({ step, bytes });
     }
     if (hooks.onPreview && ctx.preview && step % previewEvery === 0 && step < req.iterations) {
-      const current = lora ? loraFromParams(params, req.loraRank, shapes) : extracted(ctx.weights, params, shapes, req.loraRank).lora;
+      const current = lora ? loraFromParams(params, req.loraRank, shapes) : extracted(ctx.weights, params, shapes, req.loraRank, PREVIEW_POWER_ITERS).lora;
       await hooks.onPreview(await ctx.preview(current, captions[0]!), step);
     }
   }
   for (const st of stages) await st.step.release();
 
-  const result = lora ? { lora: loraFromParams(params, req.loraRank, shapes), error: undefined } : extracted(ctx.weights, params, shapes, req.loraRank);
+  const result = lora
+    ? { lora: loraFromParams(params, req.loraRank, shapes), error: undefined }
+    : extracted(ctx.weights, params, shapes, req.loraRank, 4, (done) => {
+        hooks.onProgress?.(trainShare + (1 - trainShare) * done, { step, loss, phase: 'extracting' });
+      });
   const out: TrainResult = {
     lora: writeLora(result.lora, 'bfl'),
     steps: step,
@@ -214,8 +223,17 @@ function loraFromParams(params: ReadonlyMap<string, Float32Array>, rank: number,
 }
 
 /** ΔW of every trained block Linear → rank-r LoRA (bias deltas carried exactly by lora_B.bias). */
-function extracted(base: Tensors, params: ReadonlyMap<string, Float32Array>, shapes: ReadonlyMap<string, readonly number[]>, rank: number) {
+function extracted(
+  base: Tensors,
+  params: ReadonlyMap<string, Float32Array>,
+  shapes: ReadonlyMap<string, readonly number[]>,
+  rank: number,
+  powerIters: number,
+  onProgress?: (done: number) => void,
+) {
   const lora: Lora = new Map();
+  const keys = [...params.keys()].filter((k) => k.endsWith('.weight') && shapes.get(k)!.length === 2);
+  let done = 0;
   let errSq = 0;
   let totalSq = 0;
   for (const [key, w] of params) {
@@ -233,7 +251,8 @@ function extracted(base: Tensors, params: ReadonlyMap<string, Float32Array>, sha
     }
     if (norm === 0) continue;
     const r = Math.min(rank, outF, inF);
-    const { loraA, loraB, relativeError } = extractLora(delta, outF, inF, r);
+    const { loraA, loraB, relativeError } = extractLora(delta, outF, inF, r, 0, powerIters);
+    onProgress?.(++done / keys.length);
     errSq += relativeError ** 2 * norm;
     totalSq += norm;
     const m: LoraModule = { rank: r, inFeatures: inF, outFeatures: outF, down: loraA, up: loraB };

@@ -4,6 +4,7 @@ import { buildTrainingCaptions } from '../../dataset/training-captions.ts';
 import type { TrainCheckpoint, TrainingExample } from '../../model/backend.ts';
 import { checkpointKey, finetunePrefix, loraKey, previewAtStepKey } from '../blob-keys.ts';
 import { addFinetunePreview, type FinetuneRow, getFinetuneById, setFinetuneCaptions, setFinetuneTrained } from '../tasks/finetune-store.ts';
+import { setTaskPhase } from '../tasks/task-store.ts';
 import { finishTask } from './finish-task.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
@@ -19,6 +20,8 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
   // Auto-captioning takes its share of the progress bar (the captioner runs the model once per image), training the rest.
   const captionShare = ft.captioning && ft.dataset.some((ref) => ref.user_caption === null) ? CAPTION_SHARE : 0;
   const progress = throttledProgressWriter(ctx, { lossLog: true });
+  let extracting: Promise<void> | undefined;
+  if (!ft.captions && captionShare > 0) await setTaskPhase(db, ft.id, 'captioning');
   const captions = ft.captions ?? (await captionDataset(ctx, ft, (p) => progress.report(captionShare * p)));
   const examples: TrainingExample[] = [];
   for (const [i, ref] of ft.dataset.entries()) {
@@ -39,6 +42,7 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
       : `finetune ${ft.id}: training ${ft.iterations} steps from the start (attempt ${job.attempts})`,
   );
 
+  await setTaskPhase(db, ft.id, 'training');
   const result = await ctx.backend.train(
     {
       examples,
@@ -53,7 +57,11 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
     {
       resumeFrom,
       signal: ctx.signal,
-      onProgress: (p, info) => progress.report(captionShare + (1 - captionShare) * p, info),
+      onProgress: (p, info) => {
+        if (info.phase === 'extracting' && !extracting) extracting = setTaskPhase(db, ft.id, 'extracting');
+        // The extraction repeats the last step's loss: it is not another point of the loss curve.
+        progress.report(captionShare + (1 - captionShare) * p, info.phase === 'extracting' ? undefined : info);
+      },
       // Each preview is kept (the dashboard's gallery); the newest is also get_result's preview.
       onPreview: async (png, step) => {
         await blobs.put(previewAtStepKey(ft.id, step), png);
@@ -66,8 +74,10 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
     },
   );
   await progress.flush();
+  await extracting;
   ctx.signal.throwIfAborted();
 
+  await setTaskPhase(db, ft.id, 'saving');
   await blobs.put(loraKey(ft.id), result.lora);
   await finishTask(ctx, {
     result: { finetune_id: ft.id },

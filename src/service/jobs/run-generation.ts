@@ -5,7 +5,7 @@ import { sampleKey, taskPrefix } from '../blob-keys.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { getFinetuneById } from '../tasks/finetune-store.ts';
 import type { GenerationInput } from '../tasks/generation-input.ts';
-import { getTaskById } from '../tasks/task-store.ts';
+import { getTaskById, setTaskPhase } from '../tasks/task-store.ts';
 import { finishTask } from './finish-task.ts';
 import type { JobContext } from './job-context.ts';
 import { JobAbandoned, PermanentJobError } from './job-errors.ts';
@@ -38,6 +38,7 @@ export async function runGenerationJob(ctx: JobContext): Promise<void> {
 
   const start = Date.now();
   const progress = throttledProgressWriter(ctx);
+  await setTaskPhase(ctx.db, job.id, 'sampling');
   const out = await ctx.backend.generate({
     prompt: input.prompt,
     width: input.width,

@@ -101,6 +101,12 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       alter table finetunes add column previews jsonb not null default '[]'::jsonb;
     `,
   },
+  {
+    version: 3,
+    // What a running task is doing (get_result's and finetune_details' phase): captioning, training,
+    // extracting, saving for finetunes; sampling for generations. Null until a worker starts it.
+    sql: `alter table tasks add column phase text;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -41,7 +41,7 @@ export interface PreviewRef {
 }
 
 /** job_state: the queue's view (queued, running, done, failed), or null once the job row is gone. */
-export type FinetuneWithStatus = FinetuneRow & { status: string; progress: number | null; job_state: string | null };
+export type FinetuneWithStatus = FinetuneRow & { status: string; progress: number | null; phase: string | null; job_state: string | null };
 
 export async function insertFinetune(
   tx: Queryable,
@@ -73,7 +73,7 @@ export async function insertFinetune(
 export async function findFinetune(db: Queryable, id: string, keyId: string, region: string): Promise<FinetuneWithStatus | null> {
   if (!isUuid(id)) return null;
   const r = await db.query<FinetuneWithStatus>(
-    `select f.*, t.status, t.progress, j.state as job_state from finetunes f join tasks t on t.id = f.id left join jobs j on j.id = f.id
+    `select f.*, t.status, t.progress, t.phase, j.state as job_state from finetunes f join tasks t on t.id = f.id left join jobs j on j.id = f.id
      where f.id = $1 and f.key_id = $2 and f.region = $3`,
     [id, keyId, region],
   );

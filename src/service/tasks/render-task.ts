@@ -1,5 +1,5 @@
 import type { UrlSigner } from '../signed-urls.ts';
-import type { TaskRow, TaskStatus } from './task-store.ts';
+import type { TaskPhase, TaskRow, TaskStatus } from './task-store.ts';
 
 export interface TaskView {
   id: string;
@@ -8,6 +8,8 @@ export interface TaskView {
   progress: number | null;
   details: Record<string, unknown> | null;
   preview: string | null;
+  /** Ours: while Pending, what it waits for or what runs (queued, captioning, training, extracting, saving, sampling); null after. */
+  phase: TaskPhase | 'queued' | null;
 }
 
 /** A task row as get_result (and webhooks) show it. Blob keys become signed URLs, fresh for every call. */
@@ -24,5 +26,6 @@ export function renderTask(task: TaskRow, signer: UrlSigner, baseUrl: string): T
     progress: task.progress,
     details: task.details,
     preview: task.preview_blob ? signer.sign(baseUrl, 'preview', task.id) : null,
+    phase: task.status === 'Pending' ? (task.phase ?? 'queued') : null,
   };
 }

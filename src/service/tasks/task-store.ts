@@ -2,6 +2,8 @@ import type { Queryable } from '../storage/db.ts';
 
 export type TaskStatus = 'Pending' | 'Ready' | 'Error' | 'Request Moderated' | 'Content Moderated';
 export type TaskKind = 'finetune' | 'generate';
+export const TASK_PHASES = ['captioning', 'training', 'extracting', 'saving', 'sampling'] as const;
+export type TaskPhase = (typeof TASK_PHASES)[number];
 
 export interface TaskRow {
   id: string;
@@ -13,6 +15,8 @@ export interface TaskRow {
   result: Record<string, unknown> | null;
   details: Record<string, unknown> | null;
   preview_blob: string | null;
+  /** What a worker is doing with the task now; null before one starts it. */
+  phase: TaskPhase | null;
   input: Record<string, unknown>;
   webhook_url: string | null;
   webhook_secret: string | null;
@@ -68,6 +72,11 @@ export async function insertTaskWithJob(
 
 export async function setTaskProgress(db: Queryable, id: string, progress: number): Promise<void> {
   await db.query(`update tasks set progress = $2, updated_at = now() where id = $1 and status = 'Pending'`, [id, progress]);
+}
+
+/** Written once per phase change (a few per task), not throttled like progress. */
+export async function setTaskPhase(db: Queryable, id: string, phase: TaskPhase): Promise<void> {
+  await db.query(`update tasks set phase = $2, updated_at = now() where id = $1 and status = 'Pending'`, [id, phase]);
 }
 
 /** Returns false when the task no longer exists (deleted while it ran). */

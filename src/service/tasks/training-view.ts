@@ -36,8 +36,10 @@ function phaseOf(ft: FinetuneWithStatus, step: number): Phase {
   if (ft.status === 'Ready') return 'ready';
   if (ft.status !== 'Pending') return 'failed';
   if (ft.job_state !== 'running') return 'queued';
+  // The worker names its phase (tasks.phase); rows written before it did are read from the captions and steps.
+  if (ft.phase === 'extracting' || ft.phase === 'saving' || ft.phase === 'captioning') return ft.phase;
   if (ft.captions === null) return 'captioning';
-  return step >= ft.iterations ? 'saving' : 'training';
+  return step >= ft.iterations ? (ft.finetune_type === 'full' ? 'extracting' : 'saving') : 'training';
 }
 
 /** A resumed run repeats the steps after its checkpoint: the last report of each step wins. */
