@@ -11,19 +11,18 @@ describe('concept recognition metric', () => {
   let sprites: Map<string, Sprite>;
   let gallery: ConceptGallery;
   before(async () => {
-    const concepts = listConcepts().filter((c) => c.category === 'Animals & Nature' || c.category === 'Food & Drink');
+    // every third concept keeps the test quick (~90 of them, loaded and ranked); the scripts rank against the whole vocabulary
+    const concepts = listConcepts()
+      .filter((c) => c.category === 'Animals & Nature' || c.category === 'Food & Drink')
+      .filter((_, i) => i % 3 === 0);
     sprites = await loadSprites(concepts);
-    // every other concept keeps the test quick; the scripts rank against the whole vocabulary
-    gallery = new ConceptGallery(
-      sprites,
-      [...sprites.keys()].filter((_, i) => i % 2 === 0),
-    );
+    gallery = new ConceptGallery(sprites);
   });
 
   it('ranks real renders of a concept at the top', () => {
-    const names = gallery.concepts.filter((_, i) => i % 11 === 0);
+    const names = gallery.concepts.filter((_, i) => i % 7 === 0);
     const ranks = names.map((concept, i) => {
-      const background = ['blue', 'white', 'pink', 'green'][i % 4]!;
+      const background = ['blue', 'pink'][i % 2]!;
       const img = renderScene({ background, objects: [{ concept, cx: 0.52, cy: 0.49, size: 0.63 }] }, sprites, 128, 128);
       return gallery.rank(img, concept, background);
     });
