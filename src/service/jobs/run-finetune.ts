@@ -58,7 +58,8 @@ export async function runFinetuneJob(ctx: JobContext): Promise<void> {
       resumeFrom,
       signal: ctx.signal,
       onProgress: (p, info) => {
-        if (info.phase === 'extracting' && !extracting) extracting = setTaskPhase(db, ft.id, 'extracting');
+        // Awaited only after training returns: a failed write must not become an unhandled rejection meanwhile (the phase is a label, like progress).
+        if (info.phase === 'extracting' && !extracting) extracting = setTaskPhase(db, ft.id, 'extracting').catch(() => {});
         // The extraction repeats the last step's loss: it is not another point of the loss curve.
         progress.report(captionShare + (1 - captionShare) * p, info.phase === 'extracting' ? undefined : info);
       },
