@@ -39,6 +39,8 @@ export interface FluxMiniOptions {
   config?: FluxMiniConfig;
   weights?: FluxMiniWeights;
   threads?: number;
+  /** Where the control adapters are read from (default the model folder): a bench can try a new one before it ships. */
+  adapterDir?: URL;
 }
 
 /** A structural variant: the base with its adapter merged in and `img_in` widened (conditioning/control-variant.ts). */
@@ -59,13 +61,14 @@ export class FluxMiniBackend implements ModelBackend {
     readonly weights: FluxMiniWeights,
     readonly text: TextEncoderSession,
     private readonly threads?: number,
+    private readonly adapterDir: URL = MODEL_DIR,
   ) {}
 
   static async load(o: FluxMiniOptions = {}): Promise<FluxMiniBackend> {
     const config = o.config ?? loadFluxMiniConfig();
     const weights = o.weights ?? loadFluxMiniWeights();
     const text = await TextEncoderSession.create(config, weights.text, o.threads);
-    return new FluxMiniBackend(config, weights, text, o.threads);
+    return new FluxMiniBackend(config, weights, text, o.threads, o.adapterDir);
   }
 
   /** The token grid for a requested size: the native token budget at the requested aspect ratio. */
@@ -77,7 +80,7 @@ export class FluxMiniBackend implements ModelBackend {
   variant(kind: StructuralKind): Variant {
     let v = this.variants.get(kind);
     if (!v) {
-      const adapter = readAdapter(MODEL_DIR, kind);
+      const adapter = readAdapter(this.adapterDir, kind);
       if (!adapter) throw new InvalidModelInput(`flux-mini has no ${kind} variant: models/flux-mini/control-${kind}.safetensors is missing`);
       const params = controlParams(this.config.flux, kind, pixelCodec(this.config.codec.patch));
       v = { params, weights: variantWeights(this.weights.flux, adapter, params) };
