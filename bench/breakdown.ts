@@ -1,4 +1,4 @@
-// npm run bench:breakdown -- [--config models/flux-mini/config.json] [--reps 4] [--samples 1] [--skip-profile] [--settings [--only a,b]] [--rounds 2] [--json]
+// npm run bench:breakdown -- [--config models/flux-mini/config.json] [--reps 4] [--samples 1] [--skip-profile] [--settings [--only a,b]] [--rounds 2] [--ops] [--only-work forward,train_step,sample] [--json]
 // Where the time of a flux-mini forward (batch 4), a full training step (batch 4, AdamW included)
 // and a 24-step CFG sample (one 128 px image: a batch of 2, cond + uncond) goes, from ONNX
 // Runtime's per-node profile: matmuls (2-D products: every Linear and its gradients), attention
@@ -79,8 +79,9 @@ function category(e: ProfileEvent): Exclude<Category, 'ort_overhead' | 'js'> {
 }
 
 /** Seconds per category over the runs after the first `skipRuns` (warm-up) of every profile under `dir`. */
-function readProfiles(dir: string, skipRuns: number): { ortRun: number; nodes: Record<string, number> } {
+function readProfiles(dir: string, skipRuns: number): { ortRun: number; nodes: Record<string, number>; ops: Record<string, number> } {
   const nodes: Record<string, number> = {};
+  const ops: Record<string, number> = {};
   let ortRun = 0;
   for (const file of readdirSync(dir)) {
     const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[];
@@ -91,9 +92,11 @@ function readProfiles(dir: string, skipRuns: number): { ortRun: number; nodes: R
       if (e.cat === 'Node' && e.ts >= from && e.name.endsWith('_kernel_time')) {
         const c = category(e);
         nodes[c] = (nodes[c] ?? 0) + e.dur / 1e6;
+        const op = `${c}:${e.args?.op_name ?? '?'}`;
+        ops[op] = (ops[op] ?? 0) + e.dur / 1e6;
       }
   }
-  return { ortRun, nodes };
+  return { ortRun, nodes, ops };
 }
 
 interface Breakdown {
@@ -102,6 +105,8 @@ interface Breakdown {
   share: Record<string, number>;
   /** Matmul FLOPs of the graph per second of matmul + attention kernel time. */
   product_gflops: number;
+  /** With --ops: share of the wall time per `category:op type`, largest first. */
+  ops?: Record<string, number>;
 }
 
 /**
@@ -123,7 +128,7 @@ async function profile(
   for (let i = 0; i < calls; i++) for (const [k, v] of Object.entries((await work()) ?? {})) extra[k] = (extra[k] ?? 0) + v;
   const wall = (performance.now() - t0) / 1000;
   await release(); // writes the profiles
-  const { ortRun, nodes } = readProfiles(dir, warmup * ortRunsPerCall);
+  const { ortRun, nodes, ops } = readProfiles(dir, warmup * ortRunsPerCall);
   rmSync(dir, { recursive: true, force: true });
   const seconds: Record<string, number> = { ...nodes };
   seconds.ort_overhead = ortRun - Object.values(nodes).reduce((a, b) => a + b, 0);
@@ -133,7 +138,16 @@ async function profile(
   const share: Record<string, number> = {};
   for (const [k, v] of Object.entries(seconds)) share[k] = +(v / wall).toFixed(3);
   const productS = (nodes.matmul ?? 0) + (nodes.attention ?? 0);
-  return { wall_s: +(wall / calls).toFixed(4), share, product_gflops: +((flopsPerRun * calls * ortRunsPerCall) / productS / 1e9).toFixed(1) };
+  const opShares = Object.entries(ops)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => [k, +(v / wall).toFixed(3)] as const)
+    .filter(([, v]) => v >= 0.002);
+  return {
+    wall_s: +(wall / calls).toFixed(4),
+    share,
+    product_gflops: +((flopsPerRun * calls * ortRunsPerCall) / productS / 1e9).toFixed(1),
+    ...(args.ops ? { ops: Object.fromEntries(opShares) } : {}),
+  };
 }
 
 // ---------------------------------------------------------------- the three workloads
@@ -187,13 +201,13 @@ async function sampleWork() {
   };
 }
 
-const breakdown: Record<string, Breakdown> = args['skip-profile']
-  ? {}
-  : {
-      forward: await profile(forwardWork, reps),
-      train_step: await profile(trainWork, reps),
-      [`sample_${steps}_steps_cfg`]: await profile(sampleWork, Number(args.samples ?? 1)),
-    };
+// --only-work forward,train_step,sample profiles a subset (quicker A/B runs of one workload).
+const works = typeof args['only-work'] === 'string' ? new Set(args['only-work'].split(',')) : undefined;
+const wanted = (name: string) => !args['skip-profile'] && (!works || works.has(name));
+const breakdown: Record<string, Breakdown> = {};
+if (wanted('forward')) breakdown.forward = await profile(forwardWork, reps);
+if (wanted('train_step')) breakdown.train_step = await profile(trainWork, reps);
+if (wanted('sample')) breakdown[`sample_${steps}_steps_cfg`] = await profile(sampleWork, Number(args.samples ?? 1));
 load.push(loadavg()[0]!);
 
 // ---------------------------------------------------------------- ORT settings
@@ -298,6 +312,7 @@ else {
       product_gflops: b.product_gflops,
     };
   console.table(rows);
+  if (args.ops) for (const [name, b] of Object.entries(breakdown)) console.log(name, b.ops);
   if (settings) console.table(settings);
   console.log('load (1 min):', result.load_1m.join(', '));
 }
