@@ -229,6 +229,24 @@ rule('LayerNormalization', ({ inputs: [x, scale, bias], outputs: [, mean, invStd
   return [gx, needs[1] ? F.mul(g!, xhat) : undefined, bias && needs[2] ? g! : undefined];
 });
 
+// y = x·r·scale with r = (mean(x²) + eps)^(−1/2), the kernel's second output; x̂ = x·r:
+// ∂L/∂x = r·(g·scale − x̂·mean(g·scale·x̂)), ∂L/∂scale = Σ g·x̂ (summed by the driver).
+rule('SimplifiedLayerNormalization', ({ inputs: [x, scale], outputs: [, invStd] }, [g], needs) => {
+  const xhat = F.mul(x!, invStd!);
+  let gx: Value | undefined;
+  if (needs[0]) {
+    const gy = F.mul(g!, scale!);
+    gx = F.mul(F.sub(gy, F.mul(xhat, F.reduceMean(F.mul(gy, xhat), -1, true))), invStd!);
+  }
+  return [gx, needs[1] ? F.mul(g!, xhat) : undefined];
+});
+
+// A rotation's adjoint is the rotation by −φ: the same kernel with the sine negated.
+rule('RotaryEmbedding', ({ inputs: [, pos, cos, sin], attrs }, [g], needs) => {
+  if (needs[2] || needs[3]) throw new GraphError('RotaryEmbedding: no gradient for the cos/sin tables (they are fed data)');
+  return [F.rotaryEmbedding(g!, pos!, cos!, F.neg(sin!), attrs.num_heads as number), undefined, undefined, undefined];
+});
+
 // ---------------------------------------------------------------- shapes
 
 rule('Reshape', ({ inputs: [x] }, [g]) => [F.reshape(g!, x!.shape)]);

@@ -10,6 +10,8 @@ import { type AttrValue, GraphError, nodesFor, type Value } from './graph.ts';
 const { onnx } = onnxProto;
 
 export const OPSET = 20;
+/** ONNX Runtime's contrib ops (ops.ts registers the few we emit directly). */
+const MS_DOMAIN = 'com.microsoft';
 const IR_VERSION = 9;
 
 /** Attributes whose ONNX type is float even when the JS number is integral. */
@@ -127,7 +129,7 @@ export function emitModel(opts: EmitOptions): EmittedModel {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'fluxtune',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...(nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
     graph: {
       name: opts.name ?? 'fluxtune',
       node: nodeProtos,

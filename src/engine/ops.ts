@@ -165,6 +165,39 @@ registerOp('LayerNormalization', (inputs, attrs) => {
   ];
 });
 
+// ONNX Runtime's own kernels for two patterns its optimizer does not find in our emission (the
+// CPU provider has both; float32 only, so other dtypes keep the formulas). SimplifiedLayerNormalization
+// is registered in the ONNX domain by ORT itself; RotaryEmbedding is a com.microsoft contrib op.
+registerOp('SimplifiedLayerNormalization', (inputs, attrs) => {
+  const x = inputs[0]!;
+  if (x.dtype !== 'float32') throw new Error('SimplifiedLayerNormalization runs float32 only here');
+  if (normAxis(attrs.axis as number, x.rank) !== x.rank - 1) throw new Error('SimplifiedLayerNormalization: last axis only');
+  const d = x.shape[x.rank - 1]!;
+  if (inputs[1]!.rank !== 1 || inputs[1]!.shape[0] !== d) throw new Error(`scale must be [${d}]`);
+  return [
+    { shape: x.shape, dtype: x.dtype },
+    { shape: [...x.shape.slice(0, -1), 1], dtype: x.dtype },
+  ];
+});
+
+registerOp(
+  'RotaryEmbedding',
+  (inputs, attrs) => {
+    const [x, pos, cos, sin] = inputs as [Value, Value, Value, Value];
+    if (x.dtype !== 'float32' || cos.dtype !== 'float32' || sin.dtype !== 'float32') throw new Error('RotaryEmbedding runs float32 only here');
+    if (x.rank !== 3 || pos.dtype !== 'int64' || pos.rank !== 2 || pos.shape[0] !== x.shape[0] || pos.shape[1] !== x.shape[1]) {
+      throw new Error('RotaryEmbedding: x [B, S, heads·D] with positions [B, S] (int64)');
+    }
+    const heads = attrs.num_heads as number;
+    const half = x.shape[2]! / heads / 2;
+    if (!Number.isInteger(half) || cos.rank !== 2 || cos.shape[1] !== half || sin.shape.join() !== cos.shape.join()) {
+      throw new Error(`RotaryEmbedding: tables must be [positions, ${half}]`);
+    }
+    return sameAsFirst(inputs);
+  },
+  'com.microsoft',
+);
+
 registerOp('Reshape', (inputs) => [{ shape: resolveReshape(inputs[0]!.shape, constInts(inputs[1], 'shape')), dtype: inputs[0]!.dtype }]);
 
 registerOp('Transpose', (inputs, attrs) => {
@@ -410,8 +443,13 @@ export function layerNorm(x: Value, eps = 1e-6, scale?: Value, bias?: Value): Va
   return x.graph.apply('LayerNormalization', inputs, { axis: -1, epsilon: eps })[0]!;
 }
 
-/** RMSNorm over the last axis with a learnable `scale` (FLUX's QK norm). */
+/**
+ * RMSNorm over the last axis with a learnable `scale` (FLUX's QK norm). float32 runs as ORT's
+ * SimplifiedLayerNormalization kernel (one pass instead of seven nodes; ORT's own fusion does not
+ * match this form); other dtypes get the formula.
+ */
 export function rmsNorm(x: Value, scale: Value, eps = 1e-6): Value {
+  if (x.dtype === 'float32' && scale.rank === 1) return x.graph.apply('SimplifiedLayerNormalization', [x, scale], { axis: -1, epsilon: eps })[0]!;
   const rrms = reciprocal(sqrt(add(reduceMean(square(x), -1), eps)));
   return mul(mul(x, rrms), scale);
 }
@@ -437,6 +475,15 @@ export function groupNorm(x: Value, groups: number, weight?: Value, bias?: Value
   if (weight) y = mul(y, reshape(weight, perChannel));
   if (bias) y = add(y, reshape(bias, perChannel));
   return y;
+}
+
+/**
+ * Rotates interleaved pairs of x [B, S, heads·D] (out[2i] = x[2i]·cos − x[2i+1]·sin, out[2i+1] =
+ * x[2i]·sin + x[2i+1]·cos) by the table rows `positions` [B, S] (int64) picks from cos, sin
+ * [rows, D/2]: ORT's RotaryEmbedding kernel (com.microsoft, float32).
+ */
+export function rotaryEmbedding(x: Value, positions: Value, cos: Value, sin: Value, heads: number): Value {
+  return one(x.graph, 'RotaryEmbedding', [x, positions, cos, sin], { interleaved: 1, num_heads: heads });
 }
 
 // ---------------------------------------------------------------- builders: shapes
