@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Best effort: test/e2e/seed-client.test.ts runs BFL's Python client and needs a python3 that can
+# Best effort: test/e2e/server-process.test.ts runs BFL's Python client and needs a python3 that can
 # import `requests` (it is skipped otherwise). On a fresh Debian machine without one, install Debian's
 # python3-requests. Never fails the build: a machine where this cannot be done just skips that test.
 has_requests() {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import { apiClient, freshDataDir } from '../service/support/harness.ts';
-import { type SpawnedServer, sceneZip, spawnServer } from './support/spawned-server.ts';
+import { sceneZip } from './support/scene-zip.ts';
+import { type SpawnedServer, spawnServer } from './support/spawned-server.ts';
 
 const KEY = 'ft_api_only_key_0123456789abcdef';
 

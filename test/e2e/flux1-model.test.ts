@@ -10,26 +10,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ThreadedBackend } from '../../src/service/jobs/threaded-backend.ts';
 import { tinyLoraFile, writeTinyFlux1Folder } from '../model/flux1-tiny-folder.ts';
-import { apiClient, KEY_A, startTestServer, waitUntil } from '../service/support/harness.ts';
-
-/** FLUXTUNE_MODEL stays set while the server runs: the worker thread starts with a copy of the environment, and the HTTP side checks imported LoRAs against that model. */
-async function serve(root: string) {
-  const previous = process.env.FLUXTUNE_MODEL;
-  process.env.FLUXTUNE_MODEL = root;
-  const backend = await ThreadedBackend.start({ module: new URL('../../src/model/index.ts', import.meta.url).href, exportName: 'loadDefaultBackend' });
-  const server = await startTestServer({ backend });
-  return {
-    api: apiClient(server.url, KEY_A),
-    async stop() {
-      await server.stop();
-      await backend.close();
-      if (previous === undefined) delete process.env.FLUXTUNE_MODEL;
-      else process.env.FLUXTUNE_MODEL = previous;
-    },
-  };
-}
+import { generate, meanAbsDiff, serveDefaultModel, trainFinetune } from './support/model-server.ts';
 
 const TINY_ZIP = async () => {
   const yazl = (await import('yazl')).default;
@@ -60,26 +42,14 @@ describe('FLUXTUNE_MODEL=<a FLUX.1 checkpoint folder> over HTTP', () => {
     }, async (t) => {
       const root = writeTinyFlux1Folder(layout);
       roots.push(root);
-      const served = await serve(root);
+      const served = await serveDefaultModel({ FLUXTUNE_MODEL: root });
       const { api } = served;
       try {
         const sample = async (route: string, extra: Record<string, unknown> = {}) => {
           const body = { prompt: 'a photo of TOK', width: 256, height: 256, steps: 2, guidance: 3.5, seed: 42, output_format: 'png', ...extra };
-          const submitted = await api.post(route, body);
-          assert.equal(submitted.status, 200, JSON.stringify(submitted.body));
-          const ready = await waitUntil(
-            async () => {
-              const r = await api.get(`/v1/get_result?id=${submitted.body.id}`);
-              assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
-              return r.body.status === 'Ready' ? r.body : null;
-            },
-            120_000,
-            100,
-          );
-          const png = Buffer.from(await (await fetch(ready.result.sample)).arrayBuffer());
-          const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+          const { data, info } = await generate(api, route, body, 120_000);
           assert.deepEqual([info.width, info.height, info.channels], [256, 256, 3]);
-          return new Uint8Array(data);
+          return data;
         };
         const base = await sample('/v1/flux-pro');
         pixels[layout] = base;
@@ -93,34 +63,28 @@ describe('FLUXTUNE_MODEL=<a FLUX.1 checkpoint folder> over HTTP', () => {
         const zero = await sample('/v1/flux-pro-finetuned', { finetune_id, finetune_strength: 0 });
         assert.deepEqual(zero, base, 'strength 0 is the base model exactly');
         const one = await sample('/v1/flux-pro-finetuned', { finetune_id, finetune_strength: 1 });
-        const mad = one.reduce((n, x, k) => n + Math.abs(x - base[k]!), 0) / one.length;
+        const mad = meanAbsDiff(one, base);
         t.diagnostic(`${layout}: LoRA at strength 1 moves pixels by ${mad.toFixed(2)} on average`);
         assert.ok(mad > 1, `the LoRA changes the image (mean abs diff ${mad.toFixed(2)})`);
 
         if (layout === 'diffusers') return; // training does not depend on the layout: once is enough
-        const ft = await api.post('/v1/finetune', {
-          file_data: await TINY_ZIP(),
-          finetune_comment: 'real model',
-          mode: 'general',
-          iterations: 100,
-          priority: 'speed',
-          finetune_type: 'lora',
-          lora_rank: 16,
-          learning_rate: 0.003,
-          captioning: false,
-        });
-        assert.equal(ft.status, 200, JSON.stringify(ft.body));
-        await waitUntil(
-          async () => {
-            const r = await api.get(`/v1/get_result?id=${ft.body.finetune_id}`);
-            assert.notEqual(r.body.status, 'Error', JSON.stringify(r.body));
-            return r.body.status === 'Ready';
+        const ft = await trainFinetune(
+          api,
+          {
+            file_data: await TINY_ZIP(),
+            finetune_comment: 'real model',
+            mode: 'general',
+            iterations: 100,
+            priority: 'speed',
+            finetune_type: 'lora',
+            lora_rank: 16,
+            learning_rate: 0.003,
+            captioning: false,
           },
           240_000,
-          200,
         );
-        const trained = await sample('/v1/flux-pro-finetuned', { finetune_id: ft.body.finetune_id, finetune_strength: 1 });
-        const moved = trained.reduce((n, x, k) => n + Math.abs(x - base[k]!), 0) / trained.length;
+        const trained = await sample('/v1/flux-pro-finetuned', { finetune_id: ft.id, finetune_strength: 1 });
+        const moved = meanAbsDiff(trained, base);
         t.diagnostic(`the finetune trained here moves pixels by ${moved.toFixed(2)} on average`);
         assert.ok(moved > 0.1, `the trained LoRA changes the image (mean abs diff ${moved.toFixed(2)})`);
       } finally {

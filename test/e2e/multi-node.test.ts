@@ -21,7 +21,8 @@ import { readLora } from '../../src/model/lora/files.ts';
 import { checkpointKey } from '../../src/service/blob-keys.ts';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../service/support/postgres.ts';
 import { startTestS3, type TestS3 } from '../support/s3-server.ts';
-import { type SpawnedServer, sceneZip, spawnServer } from './support/spawned-server.ts';
+import { sceneZip } from './support/scene-zip.ts';
+import { type SpawnedServer, spawnServer } from './support/spawned-server.ts';
 import { type SpawnedWorker, spawnWorker } from './support/spawned-worker.ts';
 
 const KEY = 'ft_multi_node_key_0123456789abcdef';
