@@ -1,4 +1,5 @@
 // npm run bench:control -- [--samples 6] [--scenes 24] [--steps 50] [--iterations 300] [--grid models/flux-mini/structural-grid.png] [--json]
+//   [--only canny,depth,fill,finetuned] (measure some parts only) [--adapters DIR] (read control-K.safetensors from DIR, e.g. a training run's --out)
 // Issue 11: do the canny, depth and fill variants follow the structure they are given? All on
 // held-out seeded scenes whose layout the prompt does not say (freeLayoutScene: objects anywhere, at
 // any size, captioned "a cat on a red background"), so that following the prompt alone cannot score;
@@ -7,17 +8,21 @@
 //   against the same prompt without control (flux-pro);
 // - depth: Spearman between the requested depth and the estimator's depth of the output;
 // - fill: PSNR of the kept pixels at the input resolution (512 px), the colour step across the
-//   mask's outline (the seam), and recognition (top-5 over the vocabulary) of the prompted concept
-//   painted into the masked centre;
+//   mask's outline (the seam), recognition (top-5 over the vocabulary) of the prompted concept
+//   painted into the masked centre, and whether the box shows: the share of the box that is the
+//   background colour, over the box and over its inner ring, next to the same shares of the concept
+//   itself rendered there (a box painted full of the concept's texture scores ~0 on the ring);
 // - finetuned: a LoRA trained on a held-out concept; fidelity of each variant's samples to its
 //   training images at finetune_strength 0 / 0.5 / 1 / 1.5;
 // - time per image at the routes' default steps, next to flux-pro-finetuned's.
 
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { Rng } from '../src/engine/rng.ts';
 import type { RgbImage, StructuralControl } from '../src/model/backend.ts';
 import { cannyRgb } from '../src/model/conditioning/canny.ts';
 import { DepthEstimator, depthControlImage } from '../src/model/conditioning/depth-estimator.ts';
+import { maskedBackgroundShare } from '../src/model/eval/fill-background.ts';
 import { spearman } from '../src/model/eval/rank-correlation.ts';
 import { ConceptGallery, summariseRanks } from '../src/model/eval/recognition.ts';
 import { nearestNeighbourSimilarity } from '../src/model/eval/similarity.ts';
@@ -40,8 +45,14 @@ const SIZE = 128;
 const FILL_SIZE = 512;
 const GUIDANCE = { canny: 30, depth: 15, fill: 60 } as const;
 const strengths = [0, 0.5, 1, 1.5];
+const PARTS = ['canny', 'depth', 'fill', 'finetuned'] as const;
+const only = args.only ? String(args.only).split(',') : [...PARTS];
+for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--only: ${p} is none of ${PARTS.join(', ')}`);
+const runs = (part: (typeof PARTS)[number]) => only.includes(part);
+// the fill box's inner ring (px at 512): the reference concept sits ~25 px inside the bench's box
+const FILL_RING = 16;
 
-const backend = await FluxMiniBackend.load();
+const backend = await FluxMiniBackend.load({ adapterDir: args.adapters ? pathToFileURL(`${String(args.adapters).replace(/\/$/, '')}/`) : undefined });
 const estimator = await DepthEstimator.load();
 const vocab = vocabulary();
 const finetuneConcept = HELD_OUT[1]!;
@@ -68,8 +79,8 @@ const scenes = Array.from({ length: sceneCount }, () => freeLayoutScene(rng, voc
 const sceneImage = (spec: SceneSpec, size = SIZE) => renderScene(spec, sprites, size, size);
 
 // ---- canny
-const canny = { f1: [] as number[], f1_without_control: [] as number[], seconds: [] as number[] };
-for (const [i, { spec, caption }] of scenes.entries()) {
+const canny = { f1: [] as number[], precision: [] as number[], recall: [] as number[], f1_without_control: [] as number[], seconds: [] as number[] };
+for (const [i, { spec, caption }] of (runs('canny') ? scenes : []).entries()) {
   const image = sceneImage(spec);
   const control = edges(image);
   const out = await generate(caption, 100 + i, {
@@ -77,7 +88,10 @@ for (const [i, { spec, caption }] of scenes.entries()) {
     guidance: GUIDANCE.canny,
   });
   const free = await generate(caption, 100 + i, { guidance: 2.5 });
-  canny.f1.push(edgeF1(edges(out.image), control, SIZE, SIZE).f1);
+  const score = edgeF1(edges(out.image), control, SIZE, SIZE);
+  canny.f1.push(score.f1);
+  canny.precision.push(score.precision);
+  canny.recall.push(score.recall);
   canny.f1_without_control.push(edgeF1(edges(free.image), control, SIZE, SIZE).f1);
   canny.seconds.push(out.seconds);
   if (i < 3) rows.push([image, grey(control), out.image, free.image]);
@@ -85,7 +99,7 @@ for (const [i, { spec, caption }] of scenes.entries()) {
 
 // ---- depth
 const depth = { spearman: [] as number[], spearman_from_photo: [] as number[], spearman_without_control: [] as number[], seconds: [] as number[] };
-for (const [i, { spec, caption }] of scenes.entries()) {
+for (const [i, { spec, caption }] of (runs('depth') ? scenes : []).entries()) {
   const image = sceneImage(spec);
   const exact = renderSceneDepth(spec, sprites, SIZE, SIZE);
   const map = depthToImage(exact, SIZE, SIZE);
@@ -100,9 +114,15 @@ for (const [i, { spec, caption }] of scenes.entries()) {
 }
 
 // ---- fill: a centred object on a 512 px photo, its box repainted with another concept
-const fill = { psnr_kept: [] as number[], edge_step: [] as number[], ranks: [] as number[], seconds: [] as number[] };
+const fill = {
+  psnr_kept: [] as number[],
+  edge_step: [] as number[],
+  ranks: [] as number[],
+  seconds: [] as number[],
+  background: { inside: [] as number[], ring: [] as number[], reference_inside: [] as number[], reference_ring: [] as number[] },
+};
 const colours = Object.keys(COLORS);
-for (let i = 0; i < count; i++) {
+for (let i = 0; i < (runs('fill') ? count : 0); i++) {
   const background = colours[rng.int(colours.length)]!;
   const before = vocab[rng.int(vocab.length)]!;
   let after = vocab[rng.int(vocab.length)]!;
@@ -119,6 +139,13 @@ for (let i = 0; i < count; i++) {
   });
   fill.psnr_kept.push(psnr(out.image, image, (p) => mask[p] === 0));
   fill.edge_step.push(maskEdgeStep(out.image, (p) => mask[p]! > 0));
+  const reference = sceneImage({ background, objects: [{ concept: after, cx: 0.5, cy: 0.5, size: 0.62 }] }, FILL_SIZE);
+  const shares = maskedBackgroundShare(out.image, (p) => mask[p]! > 0, COLORS[background]!, FILL_RING);
+  const referenceShares = maskedBackgroundShare(reference, (p) => mask[p]! > 0, COLORS[background]!, FILL_RING);
+  fill.background.inside.push(shares.inside);
+  fill.background.ring.push(shares.ring);
+  fill.background.reference_inside.push(referenceShares.inside);
+  fill.background.reference_ring.push(referenceShares.ring);
   const small = await resize(out.image, SIZE);
   fill.ranks.push(gallery.rank(small, after, background));
   fill.seconds.push(out.seconds);
@@ -141,8 +168,11 @@ const examples = Array.from({ length: 10 }, (_, i) => {
   };
   return { image: sceneImage(spec), caption: `TOK on a ${background} background`, spec };
 });
+const ftRuns = runs('finetuned');
 const t0 = performance.now();
-const trained = await backend.train({ examples, iterations, learningRate: 1e-5, priority: 'quality', finetuneType: 'full', loraRank: 32, seed: 3 });
+const trained = ftRuns
+  ? await backend.train({ examples, iterations, learningRate: 1e-5, priority: 'quality', finetuneType: 'full', loraRank: 32, seed: 3 })
+  : undefined;
 const trainSeconds = (performance.now() - t0) / 1000;
 const references = examples.map((e) => e.image);
 const finetuned: Record<string, Record<string, number>> = {};
@@ -155,7 +185,7 @@ const probeControls: Record<string, StructuralControl> = {
   depth: { kind: 'depth', image: depthToImage(renderSceneDepth(probe, sprites, SIZE, SIZE), SIZE, SIZE), preprocessed: true },
   fill: { kind: 'fill', image: sceneImage({ background: 'purple', objects: [] }), mask: probeMask },
 };
-for (const [kind, control] of Object.entries(probeControls)) {
+for (const [kind, control] of trained ? Object.entries(probeControls) : []) {
   finetuned[kind] = {};
   const ftRow: RgbImage[] = [];
   for (const strength of strengths) {
@@ -166,7 +196,7 @@ for (const [kind, control] of Object.entries(probeControls)) {
           await generate('TOK on a purple background', 400 + s, {
             control,
             guidance: GUIDANCE[kind as keyof typeof GUIDANCE],
-            lora: { bytes: trained.lora, strength },
+            lora: { bytes: trained!.lora, strength },
           })
         ).image,
       );
@@ -177,8 +207,8 @@ for (const [kind, control] of Object.entries(probeControls)) {
   rows.push(ftRow);
 }
 const pro = [];
-for (let s = 0; s < 3; s++)
-  pro.push((await generate('TOK on a purple background', 500 + s, { guidance: 2.5, lora: { bytes: trained.lora, strength: 1 } })).seconds);
+for (let s = 0; s < (trained ? 3 : 0); s++)
+  pro.push((await generate('TOK on a purple background', 500 + s, { guidance: 2.5, lora: { bytes: trained!.lora, strength: 1 } })).seconds);
 
 const rises = (f: Record<string, number>) => strengths.slice(0, 3).every((s, i) => i === 0 || f[String(s)]! > f[String(strengths[i - 1])]!);
 const result = {
@@ -189,31 +219,51 @@ const result = {
     steps,
     size: SIZE,
     fill_size: FILL_SIZE,
-    finetune: { concept: finetuneConcept, iterations, type: 'full', train_seconds: +trainSeconds.toFixed(1) },
+    ...(args.adapters ? { adapters: String(args.adapters) } : {}),
+    ...(ftRuns ? { finetune: { concept: finetuneConcept, iterations, type: 'full', train_seconds: +trainSeconds.toFixed(1) } } : {}),
   },
-  canny: {
-    edge_f1: mean(canny.f1),
-    edge_f1_without_control: mean(canny.f1_without_control),
-    ratio: +(mean(canny.f1) / Math.max(1e-9, mean(canny.f1_without_control))).toFixed(2),
-  },
-  depth: {
-    spearman: mean(depth.spearman),
-    spearman_control_from_photo: mean(depth.spearman_from_photo),
-    spearman_without_control: mean(depth.spearman_without_control),
-  },
-  fill: {
-    // JSON has no Infinity: identical kept pixels print as "inf"
-    psnr_kept_db: Number.isFinite(Math.min(...fill.psnr_kept)) ? +Math.min(...fill.psnr_kept).toFixed(2) : 'inf',
-    // mean colour step (0–255) across the mask's outline, 2 px each side: the seam
-    mask_edge_step: mean(fill.edge_step),
-    recognition: summariseRanks(fill.ranks, vocab.length),
-  },
-  finetuned: Object.fromEntries(Object.entries(finetuned).map(([k, f]) => [k, { fidelity_by_strength: f, rises_with_strength: rises(f) }])),
+  ...(runs('canny') && {
+    canny: {
+      edge_f1: mean(canny.f1),
+      edge_f1_without_control: mean(canny.f1_without_control),
+      ratio: +(mean(canny.f1) / Math.max(1e-9, mean(canny.f1_without_control))).toFixed(2),
+      // what holds the F1 back: output edges no control edge explains (precision) or control edges the output misses (recall)
+      precision: mean(canny.precision),
+      recall: mean(canny.recall),
+    },
+  }),
+  ...(runs('depth') && {
+    depth: {
+      spearman: mean(depth.spearman),
+      spearman_control_from_photo: mean(depth.spearman_from_photo),
+      spearman_without_control: mean(depth.spearman_without_control),
+    },
+  }),
+  ...(runs('fill') && {
+    fill: {
+      // JSON has no Infinity: identical kept pixels print as "inf"
+      psnr_kept_db: Number.isFinite(Math.min(...fill.psnr_kept)) ? +Math.min(...fill.psnr_kept).toFixed(2) : 'inf',
+      // mean colour step (0–255) across the mask's outline, 2 px each side: the seam
+      mask_edge_step: mean(fill.edge_step),
+      recognition: summariseRanks(fill.ranks, vocab.length),
+      // does the box show? the background's share of the box, and of its inner FILL_RING px, against the concept itself drawn there
+      box_background: {
+        inside: mean(fill.background.inside),
+        ring: mean(fill.background.ring),
+        reference_inside: mean(fill.background.reference_inside),
+        reference_ring: mean(fill.background.reference_ring),
+        ring_px: FILL_RING,
+      },
+    },
+  }),
+  ...(ftRuns && {
+    finetuned: Object.fromEntries(Object.entries(finetuned).map(([k, f]) => [k, { fidelity_by_strength: f, rises_with_strength: rises(f) }])),
+  }),
   seconds_per_image: {
-    canny: mean(canny.seconds),
-    depth: mean(depth.seconds),
-    fill_512: mean(fill.seconds),
-    flux_pro_finetuned: mean(pro),
+    ...(runs('canny') && { canny: mean(canny.seconds) }),
+    ...(runs('depth') && { depth: mean(depth.seconds) }),
+    ...(runs('fill') && { fill_512: mean(fill.seconds) }),
+    ...(ftRuns && { flux_pro_finetuned: mean(pro) }),
     steps,
   },
   peak_rss_mib: Math.round(peakRssMiB()),

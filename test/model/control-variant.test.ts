@@ -19,7 +19,7 @@ import { conditionTokens, structuralOutput } from '../../src/model/flux-mini/str
 import { TextEncoderSession } from '../../src/model/flux-mini/text-session.ts';
 import { loadFluxMiniWeights } from '../../src/model/flux-mini/weights.ts';
 import { deltaWeight } from '../../src/model/lora/lora.ts';
-import { MASK_KINDS, randomMask } from '../../src/model/pretrain/random-mask.ts';
+import { footprintBox, MASK_KINDS, randomMask } from '../../src/model/pretrain/random-mask.ts';
 import { CORE_CONCEPTS, listConcepts, loadSprites } from '../../src/model/pretrain/scenes.ts';
 import { trainControl } from '../../src/model/pretrain/train-control.ts';
 import { concatChannels } from '../../src/model/sampling/sampler.ts';
@@ -97,6 +97,18 @@ describe('fill training masks', () => {
       assert.ok(area > 0.01 && area < 1, `${kind}: area ${area}`);
       if (kind === 'border') assert.equal(mask[32 * 64 + 32], 0, 'the centre is kept');
       if (kind === 'silhouette') assert.equal(mask[32 * 64 + 32], 1, "the cat's centre is repainted");
+      if (kind === 'object-box') {
+        // the box holds the cat's whole footprint and room around it
+        const [x0, y0, x1, y1] = footprintBox(objects[0]!.placement, objects[0]!.sprite, 64);
+        for (const [x, y] of [
+          [x0, y0],
+          [x1 - 1, y0],
+          [x0, y1 - 1],
+          [x1 - 1, y1 - 1],
+        ] as const)
+          assert.equal(mask[y * 64 + x], 1, `footprint corner ${x},${y}`);
+        assert.ok(area > ((x1 - x0) * (y1 - y0)) / 4096, 'larger than the footprint');
+      }
     }
     assert.deepEqual([...seen].sort(), [...MASK_KINDS].sort());
   });

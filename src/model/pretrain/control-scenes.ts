@@ -30,6 +30,8 @@ export async function controlExample(
     /** The fraction of scenes whose layout only the condition says (freeLayoutScene); the rest are pretraining scenes. */
     freeLayout?: number;
     controlImage?: SceneControlImage;
+    /** Fill: the share of object-box masks (random-mask.ts); its default when unset. */
+    objectBox?: number;
   },
 ): Promise<ControlExample> {
   const free = (o.freeLayout ?? 0) > 0 && rng.uniform() < o.freeLayout!;
@@ -37,7 +39,7 @@ export async function controlExample(
   const image = renderScene(spec, o.sprites, o.size, o.size);
   if (kind === 'fill') {
     const objects = spec.objects.map((placement) => ({ placement, sprite: o.sprites.get(placement.concept)! }));
-    const { mask } = randomMask(rng, o.size, objects);
+    const { mask } = randomMask(rng, o.size, objects, o.objectBox);
     return { image, caption, cond: await prepareFill(o.codec, imageToChw(image), mask, o.size, o.size) };
   }
   if (!o.controlImage) throw new Error(`controlExample: ${kind} needs a controlImage function`);

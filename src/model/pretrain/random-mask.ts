@@ -1,11 +1,17 @@
 // Training masks for the fill variant, the kinds people paint (LaMa's and SD-inpainting's recipes):
 // boxes, blobs, brush strokes, an object's silhouette, and borders for outpainting. 1 = repaint.
+// Plus the box people draw around a thing to replace it: an object's box with a margin, so that most
+// of what the model must paint inside a box is background around the object, not the object itself.
+// (Trained without it, the only masks hiding a whole object were silhouettes, and fill learnt to paint
+// a box full of the concept's texture.)
 
 import type { Rng } from '../../engine/rng.ts';
 import type { Placement, Sprite } from './scenes.ts';
 
-export type MaskKind = 'box' | 'blob' | 'brush' | 'silhouette' | 'border';
-export const MASK_KINDS: readonly MaskKind[] = ['box', 'blob', 'brush', 'silhouette', 'border'];
+export type MaskKind = 'box' | 'blob' | 'brush' | 'silhouette' | 'border' | 'object-box';
+export const MASK_KINDS: readonly MaskKind[] = ['box', 'blob', 'brush', 'silhouette', 'border', 'object-box'];
+/** The share of object-box masks where the scene has objects; the other kinds share the rest evenly. */
+export const OBJECT_BOX_SHARE = 0.4;
 
 function fillEllipse(m: Float32Array, s: number, cx: number, cy: number, rx: number, ry: number): void {
   for (let y = Math.max(0, Math.floor(cy - ry)); y < Math.min(s, Math.ceil(cy + ry)); y++) {
@@ -84,6 +90,40 @@ export function silhouette(o: Placement, sprite: Sprite, s: number, grow: number
   return m;
 }
 
+/** The object's visible footprint (sprite alpha > 0.3) as a pixel box [x0, y0, x1, y1) at s×s, clipped to the image. */
+export function footprintBox(o: Placement, sprite: Sprite, s: number): [number, number, number, number] {
+  const side = o.size * s;
+  const left = o.cx * s - side / 2;
+  const top = o.cy * s - side / 2;
+  let [u0, v0, u1, v1] = [sprite.size, sprite.size, -1, -1];
+  for (let v = 0; v < sprite.size; v++) {
+    for (let u = 0; u < sprite.size; u++) {
+      if (sprite.rgba[(v * sprite.size + u) * 4 + 3]! <= 77) continue;
+      u0 = Math.min(u0, u);
+      u1 = Math.max(u1, u);
+      v0 = Math.min(v0, v);
+      v1 = Math.max(v1, v);
+    }
+  }
+  const k = side / sprite.size;
+  const clip = (x: number) => Math.max(0, Math.min(s, x));
+  return [clip(Math.floor(left + u0 * k)), clip(Math.floor(top + v0 * k)), clip(Math.ceil(left + (u1 + 1) * k)), clip(Math.ceil(top + (v1 + 1) * k))];
+}
+
+/** A box around the object's footprint, each side pushed out by 3–38% of the footprint's longer side (drawn per side, so the object is not always centred in it). */
+export function objectBox(rng: Rng, o: Placement, sprite: Sprite, s: number): Float32Array {
+  const [fx0, fy0, fx1, fy1] = footprintBox(o, sprite, s);
+  const side = Math.max(fx1 - fx0, fy1 - fy0, 1);
+  const grow = () => Math.round(side * (0.03 + 0.35 * rng.uniform()));
+  const x0 = Math.max(0, fx0 - grow());
+  const x1 = Math.min(s, fx1 + grow());
+  const y0 = Math.max(0, fy0 - grow());
+  const y1 = Math.min(s, fy1 + grow());
+  const m = new Float32Array(s * s);
+  for (let y = y0; y < y1; y++) m.fill(1, y * s + x0, y * s + x1);
+  return m;
+}
+
 /** Outpainting: keep an inner rectangle, repaint one to four borders. */
 function border(rng: Rng, s: number): Float32Array {
   const m = new Float32Array(s * s).fill(1);
@@ -95,9 +135,18 @@ function border(rng: Rng, s: number): Float32Array {
   return m;
 }
 
-/** A random mask at s×s; `objects` (with their sprites) allow silhouette masks. */
-export function randomMask(rng: Rng, s: number, objects: readonly { placement: Placement; sprite: Sprite }[]): { kind: MaskKind; mask: Float32Array } {
-  const kinds = objects.length ? MASK_KINDS : MASK_KINDS.filter((k) => k !== 'silhouette');
+/** A random mask at s×s; `objects` (with their sprites) allow silhouette and object-box masks. */
+export function randomMask(
+  rng: Rng,
+  s: number,
+  objects: readonly { placement: Placement; sprite: Sprite }[],
+  objectBoxShare = OBJECT_BOX_SHARE,
+): { kind: MaskKind; mask: Float32Array } {
+  if (objects.length && rng.uniform() < objectBoxShare) {
+    const o = objects[rng.int(objects.length)]!;
+    return { kind: 'object-box', mask: objectBox(rng, o.placement, o.sprite, s) };
+  }
+  const kinds = MASK_KINDS.filter((k): k is Exclude<MaskKind, 'object-box'> => k !== 'object-box' && (objects.length > 0 || k !== 'silhouette'));
   const kind = kinds[rng.int(kinds.length)]!;
   switch (kind) {
     case 'box':

@@ -28,6 +28,7 @@ import { flowBatch, learningRate } from '../train/flow.ts';
 import { TrainingStep } from '../train/step.ts';
 import { atomicWrite } from './atomic-write.ts';
 import { controlExample, type SceneControlImage } from './control-scenes.ts';
+import { OBJECT_BOX_SHARE } from './random-mask.ts';
 import type { Sprite } from './scenes.ts';
 
 export interface ControlTrainOptions {
@@ -41,6 +42,13 @@ export interface ControlTrainOptions {
   controlImage?: SceneControlImage;
   /** See controlExample; recorded in the state. */
   freeLayout?: number;
+  /** Fill: the share of object-box masks (random-mask.ts); recorded in the state. */
+  objectBox?: number;
+  /**
+   * Start from a trained adapter (its img_in and LoRA) instead of the zero-initialised variant, with a
+   * fresh optimizer and schedule; ignored when a checkpoint resumes. `from` names it in the state.
+   */
+  initAdapter?: { tensors: Tensors; from: string; steps: number };
   modelDir: URL;
   checkpointPath: string;
   seed: number;
@@ -65,6 +73,9 @@ export interface ControlTrainState {
   seed: number;
   lr?: number;
   free_layout?: number;
+  object_box?: number;
+  /** The adapter this run started from, and the steps it had had (they are not in `step`). */
+  init_from?: { adapter: string; steps: number };
 }
 
 /** Alternating low and native batches, as finetunes at priority quality train. */
@@ -102,8 +113,28 @@ export async function trainControl(o: ControlTrainOptions): Promise<ControlTrain
   let rng = new Rng(o.seed);
   const lora = initLoraTensors(first.flux.store, rng);
   for (const k of shapes.keys()) trained.set(k, Float32Array.from((lora.get(k) ?? base.get(k)!).data));
+  let init: ControlTrainState['init_from'];
+  if (o.initAdapter) {
+    for (const [k, v] of trained) {
+      const t = o.initAdapter.tensors.get(k);
+      if (!t || t.data.length !== v.length) throw new Error(`${o.kind}: the initial adapter has no ${k} of shape [${shapes.get(k)}]`);
+      v.set(t.data);
+    }
+    init = { adapter: o.initAdapter.from, steps: o.initAdapter.steps };
+  }
   const opt = new AdamW(trained, { lr: o.lr, weightDecay: 0, maxGradNorm: 1 });
-  let state: ControlTrainState = { kind: o.kind, step: 0, seconds: 0, losses: [], rank: o.rank, seed: o.seed, lr: o.lr, free_layout: o.freeLayout ?? 0 };
+  let state: ControlTrainState = {
+    kind: o.kind,
+    step: 0,
+    seconds: 0,
+    losses: [],
+    rank: o.rank,
+    seed: o.seed,
+    lr: o.lr,
+    free_layout: o.freeLayout ?? 0,
+    ...(o.kind === 'fill' ? { object_box: o.objectBox ?? OBJECT_BOX_SHARE } : {}),
+    ...(init ? { init_from: init } : {}),
+  };
   if (existsSync(o.checkpointPath)) {
     const ck = loadCheckpoint(readFileSync(o.checkpointPath));
     for (const [k, v] of ck.params) trained.get(k)?.set(v);
@@ -143,6 +174,7 @@ export async function trainControl(o: ControlTrainOptions): Promise<ControlTrain
           captionDropout: 0.1,
           freeLayout: o.freeLayout,
           controlImage: o.controlImage,
+          objectBox: o.objectBox,
         }),
       );
     }
