@@ -29,7 +29,7 @@ import { sample } from '../sampling/sampler.ts';
 import type { Tensors } from '../tensors.ts';
 import { captionImages } from './captioner.ts';
 import { type FluxMiniConfig, loadFluxMiniConfig, MODEL_DIR, scheduleShift } from './config.ts';
-import { type FinetuneSettings, finetune } from './finetune.ts';
+import { finetune } from './finetune.ts';
 import { INFERENCE_LORA } from './lora-base.ts';
 import { conditionTokens, type Preprocessors, structuralOutput } from './structural.ts';
 import { TextEncoderSession } from './text-session.ts';
@@ -183,8 +183,7 @@ export class FluxMiniBackend implements ModelBackend {
     return this.preprocessors;
   }
 
-  /** `settings` tunes the recipe (benchmarks and experiments; the service passes none). */
-  async train(req: TrainRequest, hooks?: TrainHooks, settings?: Partial<FinetuneSettings>): Promise<TrainResult> {
+  async train(req: TrainRequest, hooks?: TrainHooks): Promise<TrainResult> {
     // Previews at the native size, what the finetune will generate (the low size hides what a user checks: the outline).
     const previewGrid = this.gridFor(1, 1);
     return finetune(
@@ -208,7 +207,6 @@ export class FluxMiniBackend implements ModelBackend {
       },
       req,
       hooks,
-      settings,
     );
   }
 

@@ -19,7 +19,7 @@ import { initLoraTensors } from '../lora/init.ts';
 import { blockLinears, type Lora, type LoraModule } from '../lora/lora.ts';
 import type { Tensors } from '../tensors.ts';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
-import { flowBatch, learningRate, type TimestepOptions } from '../train/flow.ts';
+import { flowBatch, learningRate } from '../train/flow.ts';
 import { TrainingStep } from '../train/step.ts';
 import { type FluxMiniConfig, textTokens, trainingTimesteps } from './config.ts';
 import type { TextEncoderSession } from './text-session.ts';
@@ -40,18 +40,12 @@ export interface FinetuneSettings {
   /** Previews per run: one at each of the first previews − 1 of that many equal parts (the finished LoRA is the last). */
   previews: number;
   captionDropout: number;
-  /** Multiplies config.finetune.lr_scale (experiments). */
-  lrMultiplier: number;
-  /** Overrides how t is drawn (default: pretraining's, trainingTimesteps). */
-  timesteps?: TimestepOptions;
-  /** Full finetune only: which weights train (default: every block weight). */
-  trainable?: (key: string) => boolean;
 }
 
 /** A preview's LoRA of a full finetune needs only to look right: one power iteration instead of four (~2× faster). */
 const PREVIEW_POWER_ITERS = 1;
 
-const DEFAULTS: FinetuneSettings = { batch: 4, checkpointEvery: 50, previews: 4, captionDropout: 0.05, lrMultiplier: 1 };
+const DEFAULTS: FinetuneSettings = { batch: 4, checkpointEvery: 50, previews: 4, captionDropout: 0.05 };
 
 const isBlockWeight = (key: string) => /^(double|single)_blocks\./.test(key);
 
@@ -117,7 +111,7 @@ export async function finetune(
     const shape = { batch, imgTokens: grid.rows * grid.cols, txtTokens: textTokens(c) };
     const graph = buildFluxTrainingGraph(c.flux, shape, {
       lora: loraSpec,
-      trainable: lora ? undefined : (s.trainable ?? isBlockWeight),
+      trainable: lora ? undefined : isBlockWeight,
       prediction: c.prediction,
     });
     const frozen = frozenWeights(graph.flux.store.params, ctx.weights, (k) => !graph.trainable.has(k));
@@ -147,7 +141,7 @@ export async function finetune(
   for (const [k, v] of first.trainable) shapes.set(k, v.shape);
 
   const scale = c.finetune?.lr_scale ?? 1;
-  const lr = req.learningRate * scale * s.lrMultiplier;
+  const lr = req.learningRate * scale;
   const opt = new AdamW(params, { lr, weightDecay: lora ? 0 : 0.01, maxGradNorm: 1 });
   // A full finetune's LoRA extraction after the last step takes ~15% of a default run on 2 cores.
   const trainShare = lora ? 1 : 0.85;
@@ -172,7 +166,7 @@ export async function finetune(
       rng,
       picks.map((i) => stage.x0[i]!),
       stage.grid.rows * stage.grid.cols,
-      s.timesteps ?? trainingTimesteps(c),
+      trainingTimesteps(c),
     );
     const txt: number[] = [];
     const y: number[] = [];
