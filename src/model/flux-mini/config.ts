@@ -33,7 +33,14 @@ export interface FluxMiniConfig {
    */
   control?: Partial<Record<'canny' | 'depth' | 'fill', { reference_guidance: number }>>;
   /** The API's learning rates are FLUX.1-sized (width 3072); flux-mini multiplies them by this (μP-style width ratio). */
-  finetune?: { lr_scale: number };
+  finetune?: {
+    lr_scale: number;
+    /**
+     * A full finetune's extra lr factor over a LoRA's: at lr_scale alone a full finetune of a novel
+     * concept learnt its colours but not its outline (MODEL_CARD.md, "Novel concepts").
+     */
+    full_lr_multiplier?: number;
+  };
 }
 
 export const MODEL_DIR = new URL('../../../models/flux-mini/', import.meta.url);

@@ -140,7 +140,7 @@ export async function finetune(
   }
   for (const [k, v] of first.trainable) shapes.set(k, v.shape);
 
-  const scale = c.finetune?.lr_scale ?? 1;
+  const scale = (c.finetune?.lr_scale ?? 1) * (lora ? 1 : (c.finetune?.full_lr_multiplier ?? 1));
   const lr = req.learningRate * scale;
   const opt = new AdamW(params, { lr, weightDecay: lora ? 0 : 0.01, maxGradNorm: 1 });
   // A full finetune's LoRA extraction after the last step takes ~15% of a default run on 2 cores.
