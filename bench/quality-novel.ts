@@ -147,10 +147,9 @@ for (const type of types) {
       });
       if (type === types[0] && priority === priorities[0])
         gridRows.push({ name: concept.name, images: [...references.slice(0, 4), ...atZero.slice(0, 2), ...atOne.slice(0, 4)] });
-      if (!args.json)
-        process.stderr.write(
-          `${type}/${priority} ${concept.name}: ${JSON.stringify(perConcept.at(-1)!, ['silhouette', 'mutual_silhouette', 'similarity', 'adherence', 'seconds'])}\n`,
-        );
+      process.stderr.write(
+        `${type}/${priority} ${concept.name}: ${JSON.stringify(perConcept.at(-1)!, ['silhouette', 'mutual_silhouette', 'similarity', 'adherence', 'seconds'])}\n`,
+      );
     }
     runs.push({
       finetune_type: type,
