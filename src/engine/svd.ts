@@ -1,94 +1,150 @@
-// Truncated SVD (A ≈ U_r Σ_r V_rᵀ). A randomized range finder with power iterations (Halko,
-// Martinsson & Tropp 2011) shrinks the problem to (r + oversampling) columns; ml-matrix does the
-// small exact SVD. The products and the orthonormalisation run on flat arrays (ml-matrix's were ~3× slower).
+// Truncated SVD (A ≈ U_r Σ_r V_rᵀ) at matmul speed. A randomized range finder with power iterations
+// (Halko, Martinsson & Tropp 2011) shrinks the problem to l = r + oversampling columns. Every product
+// with A, and every Gram matrix, runs in ONNX Runtime (float64 MatMul/Gemm); JavaScript only factors
+// l×l matrices. Orthonormalisation is shifted CholeskyQR3 (Fukaya et al. 2020): stable for any
+// condition number, which power iterations make huge (σ₁/σ_l to the 2q+1). The small SVD is the
+// eigendecomposition of BBᵀ with B = QᵀA (l×l), since only the leading r of l values are kept.
+// In plain JavaScript the products and a Gram–Schmidt were ~95% of a full finetune's LoRA extraction.
 
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { Graph } from './graph.ts';
+import { gemm } from './ops.ts';
 import { Rng } from './rng.ts';
+import { Session } from './session.ts';
 
 export interface TruncatedSvd {
-  /** [rows, rank] */
-  u: Matrix;
+  /** [rows, k] row-major, orthonormal columns */
+  u: Float64Array;
+  /** k singular values, descending */
   s: number[];
-  /** [cols, rank] */
-  v: Matrix;
+  /** [cols, k] row-major, orthonormal columns (zero where σ is 0) */
+  v: Float64Array;
+  k: number;
+  /** ‖A − U Σ Vᵀ‖_F / ‖A‖_F (UΣVᵀ is A projected onto U's span, so this is exact up to rounding). */
+  relativeError: number;
+}
+
+const EPS = 2 ** -52;
+
+/**
+ * One float64 Gemm session per (shape, transA), built on first use and kept for the process. One
+ * thread: the products are thin (l ≈ 40 columns) and many, and a second spinning thread made each
+ * call ~5× slower whenever another process held a core.
+ */
+const sessions = new Map<string, Promise<Session>>();
+
+function gemmSession(aRows: number, aCols: number, bCols: number, transA: boolean): Promise<Session> {
+  const key = `${transA ? 't' : 'n'}:${aRows}x${aCols}:${bCols}`;
+  let s = sessions.get(key);
+  if (!s) {
+    const g = new Graph();
+    const a = g.input('a', [aRows, aCols], 'float64');
+    const b = g.input('b', [transA ? aRows : aCols, bCols], 'float64');
+    s = Session.create({ outputs: { y: gemm(a, b, undefined, { transA }) }, threads: 1 });
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+/** A·B, or Aᵀ·B with `transA`, for row-major A [aRows, aCols]. */
+async function product(a: Float64Array, aRows: number, aCols: number, b: Float64Array, bCols: number, transA = false): Promise<Float64Array> {
+  const s = await gemmSession(aRows, aCols, bCols, transA);
+  return (await s.run({ a, b })).y as Float64Array;
 }
 
 /**
- * An orthonormal basis of a tall-thin matrix's columns: modified Gram–Schmidt, run twice so the
- * basis stays orthogonal to rounding (Giraud et al. 2005, "twice is enough"). ml-matrix's
- * Householder QR gives the same span but reads every entry through get(), ~3× slower here.
- * A column that vanishes against the others (rank deficiency) is left as zeros.
+ * R⁻¹ of the Cholesky factor of an l×l Gram matrix G = RᵀR (upper R), row-major. A pivot at
+ * rounding level (a column that is zero, or the others' combination) gets a zero row and column,
+ * so X·R⁻¹ leaves it zero instead of blowing it up.
  */
-function orthonormalColumns(m: Matrix): Matrix {
-  const [rows, cols] = [m.rows, Math.min(m.rows, m.columns)];
-  const c: Float64Array[] = [];
-  for (let j = 0; j < cols; j++) c.push(Float64Array.from(m.getColumn(j)));
-  for (let j = 0; j < cols; j++) {
-    const v = c[j]!;
-    const before = Math.sqrt(v.reduce((t, x) => t + x * x, 0));
-    for (let pass = 0; pass < 2; pass++) {
-      for (let i = 0; i < j; i++) {
-        const u = c[i]!;
-        let dot = 0;
-        for (let r = 0; r < rows; r++) dot += u[r]! * v[r]!;
-        for (let r = 0; r < rows; r++) v[r]! -= dot * u[r]!;
-      }
-    }
-    const norm = Math.sqrt(v.reduce((t, x) => t + x * x, 0));
-    const scale = norm > 1e-12 * Math.max(before, Number.MIN_VALUE) ? 1 / norm : 0;
-    for (let r = 0; r < rows; r++) v[r]! *= scale;
-  }
-  const out = new Matrix(rows, cols);
-  for (let j = 0; j < cols; j++) out.setColumn(j, c[j]!);
-  return out;
-}
-
-/** A row-major copy of a matrix's entries. */
-function flat(m: Matrix): Float64Array {
-  const out = new Float64Array(m.rows * m.columns);
-  for (let i = 0; i < m.rows; i++) out.set(m.getRow(i), i * m.columns);
-  return out;
-}
-
-/**
- * A·X (or Aᵀ·X) for a tall-thin X, with A held flat: ml-matrix's mmul reads every entry through
- * get(), and these products are most of a full finetune's LoRA extraction.
- */
-function product(a: Float64Array, rows: number, cols: number, x: Matrix, transposeA: boolean): Matrix {
-  const l = x.columns;
-  const xf = flat(x);
-  const outRows = transposeA ? cols : rows;
-  const out = new Float64Array(outRows * l);
-  for (let i = 0; i < rows; i++) {
-    for (let k = 0; k < cols; k++) {
-      const aik = a[i * cols + k]!;
-      // A·X: out[i] += a_ik·x[k]; Aᵀ·X: out[k] += a_ik·x[i].
-      const o = transposeA ? k * l : i * l;
-      const xi = transposeA ? i * l : k * l;
-      for (let j = 0; j < l; j++) out[o + j]! += aik * xf[xi + j]!;
+function inverseCholesky(g: Float64Array, l: number): Float64Array {
+  const r = new Float64Array(l * l);
+  const live = new Array<boolean>(l).fill(false);
+  for (let j = 0; j < l; j++) {
+    let d = g[j * l + j]!;
+    for (let k = 0; k < j; k++) d -= r[k * l + j]! ** 2;
+    if (!(d > EPS * g[j * l + j]!) || !(d > 0)) continue;
+    live[j] = true;
+    const rjj = Math.sqrt(d);
+    r[j * l + j] = rjj;
+    for (let i = j + 1; i < l; i++) {
+      let v = g[j * l + i]!;
+      for (let k = 0; k < j; k++) v -= r[k * l + j]! * r[k * l + i]!;
+      r[j * l + i] = v / rjj;
     }
   }
-  const m = new Matrix(outRows, l);
-  for (let i = 0; i < outRows; i++) m.setRow(i, out.subarray(i * l, (i + 1) * l));
-  return m;
+  const inv = new Float64Array(l * l);
+  for (let j = 0; j < l; j++) {
+    if (!live[j]) continue;
+    inv[j * l + j] = 1 / r[j * l + j]!;
+    for (let i = j - 1; i >= 0; i--) {
+      if (!live[i]) continue;
+      let v = 0;
+      for (let k = i + 1; k <= j; k++) v += r[i * l + k]! * inv[k * l + j]!;
+      inv[i * l + j] = -v / r[i * l + i]!;
+    }
+  }
+  return inv;
 }
 
-export function truncatedSvd(a: Matrix, rank: number, opts: { oversample?: number; powerIters?: number; seed?: number } = {}): TruncatedSvd {
-  const k = Math.min(rank, a.rows, a.columns);
-  const l = Math.min(k + (opts.oversample ?? 8), a.rows, a.columns);
+/** One CholeskyQR pass, X ← X·R⁻¹; with `shift`, G + sI first, which keeps Cholesky defined however ill-conditioned X is. */
+async function choleskyQrPass(x: Float64Array, rows: number, l: number, shift: boolean): Promise<Float64Array> {
+  const g = await product(x, rows, l, x, l, true);
+  if (shift) {
+    let trace = 0;
+    for (let j = 0; j < l; j++) trace += g[j * l + j]!;
+    const s = 11 * (rows * l + l * (l + 1)) * EPS * trace;
+    for (let j = 0; j < l; j++) g[j * l + j]! += s;
+  }
+  return product(x, rows, l, inverseCholesky(g, l), l);
+}
+
+/** An orthonormal basis of a tall-thin X [rows, l]'s columns (shifted CholeskyQR3); a column with no new direction comes back zero. */
+async function orthonormalColumns(x: Float64Array, rows: number, l: number): Promise<Float64Array> {
+  let q = await choleskyQrPass(x, rows, l, true);
+  q = await choleskyQrPass(q, rows, l, false);
+  return choleskyQrPass(q, rows, l, false);
+}
+
+/** Rank-`rank` truncated SVD of a row-major A [rows, cols]. */
+export async function truncatedSvd(
+  a: Float64Array,
+  rows: number,
+  cols: number,
+  rank: number,
+  opts: { oversample?: number; powerIters?: number; seed?: number } = {},
+): Promise<TruncatedSvd> {
+  const k = Math.min(rank, rows, cols);
+  const l = Math.min(k + (opts.oversample ?? 8), rows, cols);
   const rng = new Rng(opts.seed ?? 0);
-  const omega = new Matrix(a.columns, l);
-  for (let i = 0; i < a.columns; i++) for (let j = 0; j < l; j++) omega.set(i, j, rng.normal());
-  const af = flat(a);
-  const times = (x: Matrix) => product(af, a.rows, a.columns, x, false);
-  const transposeTimes = (x: Matrix) => product(af, a.rows, a.columns, x, true);
-  let q = orthonormalColumns(times(omega));
+  const omega = new Float64Array(cols * l);
+  for (let i = 0; i < omega.length; i++) omega[i] = rng.normal();
+  let q = await orthonormalColumns(await product(a, rows, cols, omega, l), rows, l);
   for (let it = 0; it < (opts.powerIters ?? 4); it++) {
-    q = orthonormalColumns(times(orthonormalColumns(transposeTimes(q))));
+    const z = await orthonormalColumns(await product(a, rows, cols, q, l, true), cols, l);
+    q = await orthonormalColumns(await product(a, rows, cols, z, l), rows, l);
   }
-  const b = transposeTimes(q).transpose(); // [l, cols] = Qᵀ·A
-  const svd = new SingularValueDecomposition(b, { autoTranspose: true });
-  const u = q.mmul(svd.leftSingularVectors).subMatrix(0, a.rows - 1, 0, k - 1);
-  const v = svd.rightSingularVectors.subMatrix(0, a.columns - 1, 0, k - 1);
-  return { u, s: svd.diagonal.slice(0, k), v };
+  // B = QᵀA, held as Z = Bᵀ = AᵀQ [cols, l]; BBᵀ = ZᵀZ = W Λ Wᵀ gives σ = √λ, U = QW, V = ZWΣ⁻¹.
+  const z = await product(a, rows, cols, q, l, true);
+  const bbt = await product(z, cols, l, z, l, true);
+  const evd = new EigenvalueDecomposition(new Matrix(Array.from({ length: l }, (_, i) => Array.from(bbt.subarray(i * l, (i + 1) * l)))), {
+    assumeSymmetric: true,
+  });
+  const order = evd.realEigenvalues.map((_, i) => i).sort((i, j) => evd.realEigenvalues[j]! - evd.realEigenvalues[i]!);
+  const s = order.slice(0, k).map((i) => Math.sqrt(Math.max(0, evd.realEigenvalues[i]!)));
+  const w = new Float64Array(l * k);
+  for (let r = 0; r < l; r++) for (let c = 0; c < k; c++) w[r * k + c] = evd.eigenvectorMatrix.get(r, order[c]!);
+  const u = await product(q, rows, l, w, k);
+  const v = await product(z, cols, l, w, k);
+  // A σ at rounding level has no direction worth keeping: its column of V is zero.
+  const floor = Math.sqrt(l * EPS) * (s[0] ?? 0);
+  for (let c = 0; c < k; c++) {
+    const inv = s[c]! > floor ? 1 / s[c]! : 0;
+    if (inv === 0) s[c] = 0;
+    for (let r = 0; r < cols; r++) v[r * k + c]! *= inv;
+  }
+  let total = 0;
+  for (let i = 0; i < a.length; i++) total += a[i]! * a[i]!;
+  const kept = s.reduce((t, x) => t + x * x, 0);
+  return { u, s, v, k, relativeError: total > 0 ? Math.sqrt(Math.max(0, total - kept) / total) : 0 };
 }

@@ -189,7 +189,9 @@ export async function finetune(
       await hooks.onCheckpoint({ step, bytes });
     }
     if (hooks.onPreview && ctx.preview && step % previewEvery === 0 && step < req.iterations) {
-      const current = lora ? loraFromParams(params, req.loraRank, shapes) : extracted(ctx.weights, params, shapes, req.loraRank, PREVIEW_POWER_ITERS).lora;
+      const current = lora
+        ? loraFromParams(params, req.loraRank, shapes)
+        : (await extracted(ctx.weights, params, shapes, req.loraRank, PREVIEW_POWER_ITERS)).lora;
       await hooks.onPreview(await ctx.preview(current, captions[0]!), step);
     }
   }
@@ -197,7 +199,7 @@ export async function finetune(
 
   const result = lora
     ? { lora: loraFromParams(params, req.loraRank, shapes), error: undefined }
-    : extracted(ctx.weights, params, shapes, req.loraRank, 4, (done) => {
+    : await extracted(ctx.weights, params, shapes, req.loraRank, 4, (done) => {
         hooks.onProgress?.(trainShare + (1 - trainShare) * done, { step, loss, phase: 'extracting' });
       });
   const out: TrainResult = {
@@ -223,7 +225,7 @@ function loraFromParams(params: ReadonlyMap<string, Float32Array>, rank: number,
 }
 
 /** ΔW of every trained block Linear → rank-r LoRA (bias deltas carried exactly by lora_B.bias). */
-function extracted(
+async function extracted(
   base: Tensors,
   params: ReadonlyMap<string, Float32Array>,
   shapes: ReadonlyMap<string, readonly number[]>,
@@ -251,7 +253,7 @@ function extracted(
     }
     if (norm === 0) continue;
     const r = Math.min(rank, outF, inF);
-    const { loraA, loraB, relativeError } = extractLora(delta, outF, inF, r, 0, powerIters);
+    const { loraA, loraB, relativeError } = await extractLora(delta, outF, inF, r, 0, powerIters);
     onProgress?.(++done / keys.length);
     errSq += relativeError ** 2 * norm;
     totalSq += norm;
