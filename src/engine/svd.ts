@@ -63,7 +63,8 @@ function inverseCholesky(g: Float64Array, l: number): Float64Array {
   for (let j = 0; j < l; j++) {
     let d = g[j * l + j]!;
     for (let k = 0; k < j; k++) d -= r[k * l + j]! ** 2;
-    if (!(d > EPS * g[j * l + j]!) || !(d > 0)) continue;
+    // Also false for NaN, and for d = 0 on a zero column (g_jj = 0).
+    if (!(d > EPS * g[j * l + j]!)) continue;
     live[j] = true;
     const rjj = Math.sqrt(d);
     r[j * l + j] = rjj;
