@@ -20,7 +20,7 @@
 // Options: --rate 1000 --seconds 10 --warmup 2 --upload-mb 130 --uploads 4 --upload-seconds 14 --skip-training
 // --backend <module#export> (default: the shipped flux-mini, the real model)
 // --json: also one last line `bench-api {…}`, each phase's figures (latency percentiles, the probe's sums).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import yazl from 'yazl';
+import { startFluxtuneServer } from './lib/fluxtune-server.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -113,41 +114,20 @@ async function run(args: string[], env: Record<string, string>): Promise<string>
 }
 
 async function startServer(dataDir: string, args: string[] = []): Promise<Server> {
-  const env = { ...process.env, FLUXTUNE_DATA_DIR: dataDir, FLUXTUNE_API_KEY: KEY, PORT: '0', ...(BACKEND ? { FLUXTUNE_BACKEND_MODULE: BACKEND } : {}) };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '--import', PROBE, CLI, 'serve', ...args], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
   const probes: Probe[] = [];
-  let log = '';
-  let pending = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      pending += c.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        if (line.startsWith('loop-probe ')) {
-          probes.push(JSON.parse(line.slice('loop-probe '.length)) as Probe);
-          continue;
-        }
-        log += `${line}\n`;
-        const m = /listening on (http:\/\/\S+)/.exec(line);
-        if (m) resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  const server = await startFluxtuneServer({
+    dataDir,
+    apiKey: KEY,
+    args,
+    imports: [PROBE],
+    env: BACKEND ? { FLUXTUNE_BACKEND_MODULE: BACKEND } : {},
+    onLine: (line) => {
+      if (!line.startsWith('loop-probe ')) return false;
+      probes.push(JSON.parse(line.slice('loop-probe '.length)) as Probe);
+      return true;
+    },
   });
-  return {
-    url,
-    probes,
-    log: () => log,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { ...server, probes };
 }
 
 function request(agent: http.Agent, url: string, method: string, body?: string | Buffer, key = KEY): Promise<{ status: number; text: string }> {

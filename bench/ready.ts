@@ -9,7 +9,6 @@
 // training the service wraps): service / bare shows what captioning, previews, checkpoints and storage add.
 // Target: submit_to_ready_s ≤ 180 on 2 idle cores; the 1-minute load is printed, and a loaded machine says so.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +18,13 @@ import { FluxtuneClient } from '../src/client/client.ts';
 import { NOVEL_CONCEPTS } from '../src/model/eval/novel-concepts.ts';
 import { novelDataset } from '../src/model/eval/novel-dataset.ts';
 import { FluxMiniBackend } from '../src/model/flux-mini/backend.ts';
+import { startFluxtuneServer } from './lib/fluxtune-server.ts';
 import { parseArgs } from './lib/timing.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const conceptIndex = Number(args.concept ?? 0);
 const concept = NOVEL_CONCEPTS[conceptIndex]!;
 const KEY = 'ft_bench_ready_0123456789';
-const CLI = new URL('../src/main/cli.ts', import.meta.url).pathname;
 const TARGET_S = 180;
 const r1 = (x: number) => +x.toFixed(1);
 
@@ -43,33 +42,9 @@ const chunks: Buffer[] = [];
 for await (const c of zip.outputStream as AsyncIterable<Buffer>) chunks.push(c);
 const zipBytes = new Uint8Array(Buffer.concat(chunks));
 
-async function startServer(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve'], {
-    env: { ...process.env, FLUXTUNE_DATA_DIR: dataDir, FLUXTUNE_API_KEY: KEY, PORT: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      log += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 const loadStart = loadavg()[0]!;
 const dataDir = mkdtempSync(join(tmpdir(), 'fluxtune-bench-ready-'));
-const server = await startServer(dataDir);
+const server = await startFluxtuneServer({ dataDir, apiKey: KEY });
 let service: { submit_to_ready_s: number; phases_s: Record<string, number>; captions: unknown };
 try {
   const client = new FluxtuneClient({ baseUrl: server.url, apiKey: KEY });
