@@ -1,4 +1,4 @@
-// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2] [--high-every 2] [--decay-minutes 0] [--reinit <key prefix>]… [--vocabulary core|all]
+// npm run pretrain -- [--hours 1] [--steps N] [--lr 3e-4] [--seed 1] [--threads 2] [--high-every 2] [--decay-minutes 0] [--reinit <key prefix>]… [--vocabulary core|all] [--shapes 0.4]
 // Pretrains (or resumes) flux-mini; see src/model/pretrain/pretrain.ts and models/flux-mini/MODEL_CARD.md.
 
 import { parseArgs } from 'node:util';
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     reinit: { type: 'string', multiple: true, default: [] },
     // 'core' (48 concepts, default) or 'all' (every Animals & Nature / Food & Drink emoji)
     vocabulary: { type: 'string', default: 'core' },
+    // fraction of scenes that draw a procedural shape (src/model/pretrain/shapes.ts) instead of emoji
+    shapes: { type: 'string', default: '0' },
     // 3 (two 64 px batches per 128 px one) until step ~5000, then 2: samples at the native size lagged.
     'high-every': { type: 'string', default: '2' },
     // the last minutes of a run anneal the learning rate to 10% (warmup-stable-decay)
@@ -41,6 +43,7 @@ await pretrain({
   resetEma: values['reset-ema'],
   reinit: values.reinit,
   vocabulary: values.vocabulary as 'core' | 'all',
+  shapeShare: Number(values.shapes),
   threads: values.threads ? Number(values.threads) : undefined,
   log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
 });

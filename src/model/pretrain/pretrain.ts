@@ -22,8 +22,9 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import { flowBatch } from '../train/flow.ts';
 import { TrainingStep, trainingOutputs } from '../train/step.ts';
 import { atomicWrite } from './atomic-write.ts';
-import { sceneBatch } from './data.ts';
+import { type ShapeSource, sceneBatch } from './data.ts';
 import { CORE_CONCEPTS, HELD_OUT, listConcepts, loadSprites } from './scenes.ts';
+import { shapeColours, shapeSprites } from './shapes.ts';
 
 export const PRETRAIN_CATEGORIES = ['Animals & Nature', 'Food & Drink'];
 export const WEIGHTS_FILE = 'flux-mini.safetensors';
@@ -51,6 +52,8 @@ export interface PretrainOptions {
   decayMs?: number;
   /** Which emoji the scenes show: the focused CORE_CONCEPTS (default) or every Animals & Nature / Food & Drink one. */
   vocabulary?: 'core' | 'all';
+  /** Fraction of scenes that draw a procedural shape (shapes.ts) instead of emoji; 0/absent = emoji only. */
+  shapeShare?: number;
   /** Restart the EMA from the current weights (its warm-up counts from this run's first step). */
   resetEma?: boolean;
   /**
@@ -77,6 +80,8 @@ export interface PretrainState {
   losses: [number, number][];
   concepts: number;
   seed: number;
+  /** The shape share of the current run and the step it started at (absent before shapes existed). */
+  shapes?: { share: number; since: number };
 }
 
 interface Resolution {
@@ -113,6 +118,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   if (vocabulary === 'core' && concepts.length !== CORE_CONCEPTS.length) throw new Error('pretrain: a core concept has no emoji (or is held out)');
   const sprites = await loadSprites(concepts);
   const names = concepts.map((x) => x.name);
+  const shareOfShapes = o.shapeShare ?? 0;
+  if (!(shareOfShapes >= 0 && shareOfShapes <= 1)) throw new Error(`pretrain: shapeShare must be in [0, 1], got ${o.shapeShare}`);
+  let shapeSource: ShapeSource | undefined;
+  if (shareOfShapes > 0) {
+    const drawn = shapeSprites();
+    for (const [k, v] of drawn.sprites) sprites.set(k, v);
+    shapeSource = { names: [...drawn.specs.keys()], colours: (n) => shapeColours(drawn.specs.get(n)!), share: shareOfShapes };
+  }
   // The built-in captioner chooses among exactly these.
   atomicWrite(fileURLToPath(new URL(VOCABULARY_FILE, o.modelDir)), `${JSON.stringify({ concepts: names, colors: Object.keys(COLORS) }, null, 1)}\n`);
   const low = await buildResolution(c, c.codec.low_size, 8, o.threads);
@@ -168,7 +181,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
   const paramCount = [...params.values()].reduce((n, v) => n + v.length, 0);
   // the concept count of the current run (a resumed state carries the previous run's)
   state.concepts = concepts.length;
-  o.log(`flux-mini: ${(paramCount / 1e6).toFixed(2)} M parameters, ${concepts.length} concepts`);
+  if (shareOfShapes > 0 && state.shapes?.share !== shareOfShapes) state.shapes = { share: shareOfShapes, since: state.step };
+  else if (shareOfShapes === 0) delete state.shapes;
+  o.log(
+    `flux-mini: ${(paramCount / 1e6).toFixed(2)} M parameters, ${concepts.length} concepts${shapeSource ? `, ${shapeSource.names.length} shapes in ${Math.round(shareOfShapes * 100)}% of scenes` : ''}`,
+  );
 
   const opt = new AdamW(params, { lr: o.lr, weightDecay: 0.01, maxGradNorm: 1 });
   if (adamState) opt.load(adamState);
@@ -209,6 +226,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainState> {
       maxBytes: c.text_encoder.max_bytes,
       wordBuckets: c.text_encoder.word_buckets,
       captionDropout: 0.1,
+      shapes: shapeSource,
     });
     const flow = flowBatch(rng, batch.x0, res.tokens, trainingTimesteps(c));
     const t1 = performance.now();

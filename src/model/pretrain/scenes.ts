@@ -271,3 +271,34 @@ export function randomScene(rng: Rng, concepts: readonly string[], captionDropou
   if (captionDropout > 0 && rng.uniform() < captionDropout) caption = '';
   return { spec, caption };
 }
+
+/**
+ * A scene of one procedural shape (shapes.ts), centred at a random size or at a named place, on a
+ * background of none of its own colours (`avoid`), so that its outline is always visible.
+ */
+export function shapeScene(
+  rng: Rng,
+  shapes: readonly string[],
+  avoid: (name: string) => readonly string[],
+  captionDropout = 0,
+): { spec: SceneSpec; caption: string } {
+  const name = shapes[rng.int(shapes.length)]!;
+  const banned = avoid(name);
+  const colors = Object.keys(COLORS).filter((c) => !banned.includes(c));
+  const background = colors[rng.int(colors.length)]!;
+  let spec: SceneSpec;
+  let caption: string;
+  if (rng.uniform() < 0.6) {
+    const size = 0.35 + 0.5 * rng.uniform();
+    spec = { background, objects: [{ concept: name, cx: 0.5, cy: 0.5, size }] };
+    caption = centredCaption(name, background);
+  } else {
+    const positions = Object.keys(POSITIONS);
+    const where = positions[rng.int(positions.length)]!;
+    const [cx, cy] = POSITIONS[where]!;
+    spec = { background, objects: [{ concept: name, cx, cy, size: 0.4 + 0.1 * rng.uniform() }] };
+    caption = objectCaption(name, background, where);
+  }
+  if (captionDropout > 0 && rng.uniform() < captionDropout) caption = '';
+  return { spec, caption };
+}
