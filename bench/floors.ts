@@ -11,6 +11,7 @@
 // on synthetic 128 px pictures; speed does not depend on what they show.
 
 import { loadavg } from 'node:os';
+import { DEFAULT_LEARNING_RATE } from '../src/api/finetune-schemas.ts';
 import { Rng } from '../src/engine/rng.ts';
 import type { RgbImage, TrainRequest } from '../src/model/backend.ts';
 import { bucketFor } from '../src/model/codec/patches.ts';
@@ -107,7 +108,7 @@ if (!args['skip-finetune']) {
   let trainedAt = 0;
   const t0 = performance.now();
   const result = await backend.train(
-    { examples, iterations, learningRate: lora ? 1e-4 : 1e-5, priority, finetuneType, loraRank, seed: 1 },
+    { examples, iterations, learningRate: DEFAULT_LEARNING_RATE[lora ? 'lora' : 'full'], priority, finetuneType, loraRank, seed: 1 },
     {
       onProgress: (_, p) => {
         if (p?.phase === 'training' && p.step === iterations) trainedAt = performance.now();

@@ -15,6 +15,7 @@
 // adherence ≥ 0.9, lora at least as good as full.
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { DEFAULT_LEARNING_RATE } from '../src/api/finetune-schemas.ts';
 import { backendCaptioner } from '../src/dataset/captioner.ts';
 import { buildTrainingCaptions } from '../src/dataset/training-captions.ts';
 import type { FinetuneType, Priority, RgbImage } from '../src/model/backend.ts';
@@ -101,7 +102,7 @@ for (const type of types) {
       const trained = await backend.train({
         examples: data.map((e, k) => ({ image: e.image, caption: captions[k]!.caption })),
         iterations,
-        learningRate: type === 'full' ? 1e-5 : 1e-4,
+        learningRate: DEFAULT_LEARNING_RATE[type],
         priority,
         finetuneType: type,
         loraRank: 32,

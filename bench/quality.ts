@@ -4,6 +4,7 @@
 // images in a fixed feature space, (2) whether fidelity rises with finetune_strength, and
 // (3) prompt adherence — how often the background colour named in the prompt is the one drawn.
 
+import { DEFAULT_LEARNING_RATE } from '../src/api/finetune-schemas.ts';
 import { Rng } from '../src/engine/rng.ts';
 import type { RgbImage, TrainRequest } from '../src/model/backend.ts';
 import { nearestNeighbourSimilarity } from '../src/model/eval/similarity.ts';
@@ -74,7 +75,7 @@ for (const [ci, concept] of concepts.entries()) {
   const trained = await backend.train({
     examples,
     iterations,
-    learningRate: finetuneType === 'lora' ? 1e-4 : 1e-5,
+    learningRate: DEFAULT_LEARNING_RATE[finetuneType],
     priority,
     finetuneType,
     loraRank: 16,

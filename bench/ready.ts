@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import yazl from 'yazl';
+import { DEFAULT_LEARNING_RATE } from '../src/api/finetune-schemas.ts';
 import { FluxtuneClient } from '../src/client/client.ts';
 import { NOVEL_CONCEPTS } from '../src/model/eval/novel-concepts.ts';
 import { novelDataset } from '../src/model/eval/novel-dataset.ts';
@@ -90,7 +91,7 @@ if (!args['skip-peer']) {
   await backend.train({
     examples: data.map((e) => ({ image: e.image, caption: e.userCaption ?? 'TOK' })),
     iterations: Number(args.iterations ?? 300),
-    learningRate: (args.type ?? 'full') === 'full' ? 1e-5 : 1e-4,
+    learningRate: DEFAULT_LEARNING_RATE[(args.type ?? 'full') as 'full' | 'lora'],
     priority: 'quality',
     finetuneType: (args.type ?? 'full') as 'full' | 'lora',
     loraRank: 32,

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { taskStatus } from './result-schemas.ts';
 import { fieldDocs, intBetween, numberBetween, optionalNullable, text, webhookFields, withDefault } from './schema-helpers.ts';
 
+/** BFL's default learning rates by finetune_type (its guide): the API applies them, the benches train with them. */
+export const DEFAULT_LEARNING_RATE = { full: 1e-5, lora: 1e-4 } as const;
+
 /** POST /v1/finetune — BFL's FinetuneInputs (reference/bfl-openapi-2025-05.json). */
 export const finetuneRequestSchema = z
   .object({
@@ -25,7 +28,7 @@ export const finetuneRequestSchema = z
     lora_rank: withDefault(z.literal([16, 32]), 32, 'Rank of the LoRA (for full finetunes: of the extracted LoRA).'),
     ...webhookFields,
   })
-  .transform((r) => ({ ...r, learning_rate: r.learning_rate ?? (r.finetune_type === 'full' ? 1e-5 : 1e-4) }));
+  .transform((r) => ({ ...r, learning_rate: r.learning_rate ?? DEFAULT_LEARNING_RATE[r.finetune_type] }));
 
 export type FinetuneRequest = z.output<typeof finetuneRequestSchema>;
 
