@@ -1,9 +1,11 @@
 // The novel-concept suite of `bench:quality -- --suite novel` (issue 10): ten made-up logos and
 // objects flux-mini's pretraining never sees, rendered like a user's photos of one thing (512 px JPEG,
 // varied backgrounds, place, scale, a slight rotation and lighting). Every design is geometry in this
-// file; pretraining draws only the Twemoji sprites of `emoji-datasource-twitter` (src/model/pretrain/
-// scenes.ts) and never imports src/model/eval (test/model/import-boundaries.test.ts), so none of these
-// shapes or palettes can leak into the base model.
+// file; pretraining draws the Twemoji sprites of `emoji-datasource-twitter` (src/model/pretrain/scenes.ts)
+// and generic figures (src/model/pretrain/shapes.ts: circles, stars, hearts… plain, striped, dotted,
+// outlined or two-tone) and never imports src/model/eval (test/model/import-boundaries.test.ts), so none
+// of these designs can leak into the base model; test/model/pretrain-shapes.test.ts keeps the figures'
+// and patterns' names apart from these nouns and designs.
 
 import sharp from 'sharp';
 import type { Rng } from '../../engine/rng.ts';
