@@ -34,10 +34,14 @@ function killOnExit(): void {
     for (const c of running) c.kill('SIGTERM');
   };
   process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  // the shell's convention: 128 + the signal's number
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(sig, () => {
       killAll();
-      process.exit(130);
+      process.exit(code);
     });
   }
 }

@@ -8,6 +8,7 @@
 // pattern here is one of its designs (concentric rings, checkers, zigzags, chevrons, holes, petals).
 // test/model/pretrain-shapes.test.ts checks both.
 
+import { COLORS } from '../flux-mini/caption-vocabulary.ts';
 import type { Sprite } from './scenes.ts';
 
 type Inside = (u: number, v: number) => boolean;
@@ -53,17 +54,10 @@ export const SHAPES: Record<string, Inside> = {
   pentagon: polygon(5, 0.88, UP),
 };
 
-/** The fill colours (caption-vocabulary names) and, per colour, the second colour of its pattern. */
-export const SHAPE_COLORS: Record<string, [number, number, number]> = {
-  red: [220, 40, 40],
-  orange: [245, 140, 30],
-  yellow: [245, 220, 50],
-  green: [50, 170, 70],
-  blue: [40, 90, 220],
-  purple: [140, 60, 190],
-  pink: [245, 150, 190],
-  teal: [30, 160, 160],
-};
+/**
+ * The fill colours (caption-vocabulary names, drawn in COLORS' values) and, per colour, the second
+ * colour of its pattern: white on dark fills, black on light ones.
+ */
 const SECOND: Record<string, 'white' | 'black'> = {
   red: 'white',
   orange: 'black',
@@ -74,7 +68,7 @@ const SECOND: Record<string, 'white' | 'black'> = {
   pink: 'black',
   teal: 'white',
 };
-const RGB = { white: [245, 245, 245], black: [20, 20, 20] } as const;
+export const SHAPE_COLORS: readonly string[] = Object.keys(SECOND);
 
 export const PATTERNS = ['plain', 'striped', 'dotted', 'outlined', 'two-tone'] as const;
 export type Pattern = (typeof PATTERNS)[number];
@@ -101,7 +95,7 @@ export function shapeName(s: ShapeSpec): string {
 /** Every shape × colour × pattern: 8 × 8 × 5 = 320 specs. */
 export function listShapes(): ShapeSpec[] {
   const out: ShapeSpec[] = [];
-  for (const shape of Object.keys(SHAPES)) for (const color of Object.keys(SHAPE_COLORS)) for (const pattern of PATTERNS) out.push({ shape, color, pattern });
+  for (const shape of Object.keys(SHAPES)) for (const color of SHAPE_COLORS) for (const pattern of PATTERNS) out.push({ shape, color, pattern });
   return out;
 }
 
@@ -137,8 +131,8 @@ function patternAt(p: Pattern, inside: Inside, u: number, v: number): 0 | 1 {
 export function renderShape(s: ShapeSpec, size = 128): Sprite {
   const inside = SHAPES[s.shape];
   if (!inside) throw new Error(`unknown shape ${s.shape}`);
-  const fill = SHAPE_COLORS[s.color]!;
-  const second = RGB[s.pattern === 'outlined' ? 'black' : SECOND[s.color]!];
+  const fill = COLORS[s.color]!;
+  const second = COLORS[s.pattern === 'outlined' ? 'black' : SECOND[s.color]!]!;
   const rgba = new Uint8Array(size * size * 4);
   const n = 4;
   for (let y = 0; y < size; y++) {
