@@ -132,30 +132,43 @@ function kernel(name: string, ema: boolean): WasmFunction {
 }
 
 /**
- * sumOfSquares(ptr, nbytes, acc): acc + Σ x², one float at a time in order, as the TypeScript loop
- * (a float64 sum's value depends on its order: lanes would change the clip factor's last bits).
+ * sumOfSquares(ptr, nbytes, acc): adds x² of the floats at ptr (nbytes a multiple of 32) into eight
+ * float64 accumulators at acc, float j of the run into accumulator j mod 8 (four f64x2 registers).
+ * One sequential float64 sum was latency-bound (a dependent add per float: a third of AdamW's time);
+ * eight independent chains are not. The order is fixed, so the TypeScript loop in adamw.ts adds in
+ * the same lanes and both give the same sum, hence the same clip factor, bit for bit.
  */
 function sumOfSquares(): WasmFunction {
-  const [ptr, nbytes, acc, i, x] = [0, 1, 2, 3, 4];
+  const [ptr, nbytes, acc, i, x4, y] = [0, 1, 2, 3, 4, 5];
+  const A = [6, 7, 8, 9];
+  const accAt = (k: number) => [...op.get(acc), ...op.i32(16 * k), ...op.i32Add];
+  const loadAt = (offset: number) => [...op.get(ptr), ...op.get(i), ...op.i32Add, ...op.i32(offset), ...op.i32Add, ...op.v128Load, ...op.set(x4)];
+  const square = (a: number, half: number) => [
+    ...op.get(x4),
+    ...(half ? [...op.get(x4), ...op.shuffle(LOW_HALF_TO_HIGH)] : []),
+    ...op.promoteLow,
+    ...op.tee(y),
+    ...op.get(y),
+    ...op.f64x2Mul,
+    ...op.get(a),
+    ...op.f64x2Add,
+    ...op.set(a),
+  ];
   const body = [
+    ...A.flatMap((a, k) => [...accAt(k), ...op.v128Load, ...op.set(a)]),
     ...op.block,
     ...op.get(nbytes),
     ...op.i32Eqz,
     ...op.brIf(0),
     ...op.loop,
-    ...op.get(ptr),
+    ...loadAt(0),
+    ...square(A[0]!, 0),
+    ...square(A[1]!, 1),
+    ...loadAt(16),
+    ...square(A[2]!, 0),
+    ...square(A[3]!, 1),
     ...op.get(i),
-    ...op.i32Add,
-    ...op.f32Load,
-    ...op.f64PromoteF32,
-    ...op.tee(x),
-    ...op.get(x),
-    ...op.f64Mul,
-    ...op.get(acc),
-    ...op.f64Add,
-    ...op.set(acc),
-    ...op.get(i),
-    ...op.i32(4),
+    ...op.i32(32),
     ...op.i32Add,
     ...op.tee(i),
     ...op.get(nbytes),
@@ -163,9 +176,9 @@ function sumOfSquares(): WasmFunction {
     ...op.brIf(0),
     ...op.end,
     ...op.end,
-    ...op.get(acc),
+    ...A.flatMap((a, k) => [...accAt(k), ...op.get(a), ...op.v128Store]),
   ];
-  return { name: 'sumOfSquares', params: [I32, I32, F64], results: [F64], locals: [I32, F64], body };
+  return { name: 'sumOfSquares', params: [I32, I32, I32], locals: [I32, V128, V128, ...A.map(() => V128)], body };
 }
 
 export type KernelFn = (
@@ -190,7 +203,8 @@ export type KernelFn = (
 export interface AdamWKernels {
   update: KernelFn;
   updateWithEma: KernelFn;
-  sumOfSquares: (ptr: number, nbytes: number, acc: number) => number;
+  /** Adds the squares of nbytes (a multiple of 32) of floats at ptr into the eight float64 lanes at acc. */
+  sumOfSquares: (ptr: number, nbytes: number, acc: number) => void;
 }
 
 // The slice of the WebAssembly JS API used here (this project's TypeScript libs do not declare it).

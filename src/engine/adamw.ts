@@ -117,12 +117,14 @@ interface SimdState {
   stageP: Float32Array;
   stageG: Float32Array;
   stageE: Float32Array;
+  /** The sum of squares' eight float64 lanes (16-byte aligned). */
+  lanes: Float64Array;
 }
 
 /** Lays the moments out in a WebAssembly memory (16-byte aligned) and views them into `m` and `v`; undefined when SIMD or the memory is unavailable. */
 function simdState(params: ReadonlyMap<string, Float32Array>, m: Map<string, Float32Array>, v: Map<string, Float32Array>): SimdState | undefined {
   const padded = (n: number) => Math.ceil(n / 4) * 4;
-  let floats = 3 * STAGE;
+  let floats = 3 * STAGE + 16;
   for (const p of params.values()) floats += 2 * padded(p.length);
   const pages = Math.ceil((floats * 4) / 65536);
   const memory = wasmMemory(pages); // none over WebAssembly's 4 GiB: then the TypeScript loops
@@ -134,7 +136,9 @@ function simdState(params: ReadonlyMap<string, Float32Array>, m: Map<string, Flo
     offset += padded(n);
     return view;
   };
-  const state = { kernels, stageP: take(STAGE), stageG: take(STAGE), stageE: take(STAGE) };
+  const lanesView = take(16);
+  const lanes = new Float64Array(memory.buffer, lanesView.byteOffset, 8);
+  const state = { kernels, stageP: take(STAGE), stageG: take(STAGE), stageE: take(STAGE), lanes };
   for (const [name, p] of params) {
     m.set(name, take(p.length));
     v.set(name, take(p.length));
@@ -186,16 +190,17 @@ function simdUpdate(
   }
 }
 
-/** `sumOfSquares` through the kernel, a stage at a time (the same order, so the same sum). */
+/** `sumOfSquares` through the kernel, a stage at a time (stages are whole lanes: the same lanes, so the same sum). */
 function simdSumOfSquares(s: SimdState, g: ArrayLike<number>): number {
   const gArray = ArrayBuffer.isView(g) ? (g as Float32Array) : Float32Array.from(g);
-  let sq = 0;
-  for (let start = 0; start < gArray.length; start += STAGE) {
-    const chunk = gArray.subarray(start, Math.min(start + STAGE, gArray.length));
+  const n8 = gArray.length - (gArray.length % LANES);
+  s.lanes.fill(0);
+  for (let start = 0; start < n8; start += STAGE) {
+    const chunk = gArray.subarray(start, Math.min(start + STAGE, n8));
     s.stageG.set(chunk);
-    sq = s.kernels.sumOfSquares(s.stageG.byteOffset, chunk.length * 4, sq);
+    s.kernels.sumOfSquares(s.stageG.byteOffset, chunk.length * 4, s.lanes.byteOffset);
   }
-  return sq;
+  return joinLanes(s.lanes, gArray, n8);
 }
 
 /** The element loops live in small functions of their own: V8 optimises them better than inline (~15%). */
@@ -259,9 +264,26 @@ function updateWithEma(
   }
 }
 
+/** Lanes of the sum of squares: float j of a tensor is added into lane j mod 8 (see adamw-simd.ts). */
+const LANES = 8;
+
+/** Σ x² in eight lanes, as the kernel adds it, then `joinLanes`. */
 function sumOfSquares(g: ArrayLike<number>): number {
-  let sq = 0;
-  for (let i = 0; i < g.length; i++) {
+  const n8 = g.length - (g.length % LANES);
+  const lanes = new Float64Array(LANES);
+  for (let i = 0; i < n8; i += LANES)
+    for (let r = 0; r < LANES; r++) {
+      const x = g[i + r]!;
+      lanes[r]! += x * x;
+    }
+  return joinLanes(lanes, g, n8);
+}
+
+/** The lanes added in order, then the tail past the last whole lane group one float at a time. */
+function joinLanes(lanes: Float64Array, g: ArrayLike<number>, n8: number): number {
+  let sq = lanes[0]!;
+  for (let r = 1; r < LANES; r++) sq += lanes[r]!;
+  for (let i = n8; i < g.length; i++) {
     const x = g[i]!;
     sq += x * x;
   }

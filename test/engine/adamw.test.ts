@@ -97,6 +97,19 @@ describe('AdamW', () => {
     assert.notDeepEqual(pa.get('w4'), Float32Array.from(init[4]!));
   });
 
+  it('reports the gradient norm of many tensors in lanes as a float64 sum would (SIMD and TypeScript alike)', () => {
+    const rng = new Rng(5);
+    const sizes = [8192 * 3 + 11, 7, 64, 1];
+    const grads = Object.fromEntries(sizes.map((n, i) => [`w${i}`, rng.fillNormal(new Float32Array(n))]));
+    let exact = 0;
+    for (const g of Object.values(grads)) for (const x of g) exact += x * x;
+    for (const simd of [true, false]) {
+      const params = new Map(sizes.map((n, i) => [`w${i}`, new Float32Array(n)]));
+      const norm = new AdamW(params, { lr: 0.01, simd }).step(grads);
+      assert.ok(Math.abs(norm - Math.sqrt(exact)) < 1e-12 * norm, `simd ${simd}: ${norm} vs ${Math.sqrt(exact)}`);
+    }
+  });
+
   it('minimises a quadratic', () => {
     const p = Float32Array.from([5, -3]);
     const opt = new AdamW(new Map([['w', p]]), { lr: 0.1, weightDecay: 0 });
