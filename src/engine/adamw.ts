@@ -53,6 +53,15 @@ export class AdamW {
     }
   }
 
+  /**
+   * Where the gradients may be written (a trainer has ONNX Runtime write them there, `Session.run`'s
+   * `into`): arrays in the kernel's own memory, read in place instead of staged twice per step.
+   * Undefined for the TypeScript loops; any other arrays work too.
+   */
+  get gradientBuffers(): ReadonlyMap<string, Float32Array> | undefined {
+    return this.simd?.gradients;
+  }
+
   /** Whether the update runs as the WebAssembly SIMD kernel. */
   get usesSimd(): boolean {
     return this.simd !== undefined;
@@ -119,13 +128,16 @@ interface SimdState {
   stageE: Float32Array;
   /** The sum of squares' eight float64 lanes (16-byte aligned). */
   lanes: Float64Array;
+  /** Per parameter, a gradient slot in the same memory: gradients written there are read in place, not staged. */
+  gradients: Map<string, Float32Array>;
+  buffer: ArrayBuffer;
 }
 
 /** Lays the moments out in a WebAssembly memory (16-byte aligned) and views them into `m` and `v`; undefined when SIMD or the memory is unavailable. */
 function simdState(params: ReadonlyMap<string, Float32Array>, m: Map<string, Float32Array>, v: Map<string, Float32Array>): SimdState | undefined {
   const padded = (n: number) => Math.ceil(n / 4) * 4;
   let floats = 3 * STAGE + 16;
-  for (const p of params.values()) floats += 2 * padded(p.length);
+  for (const p of params.values()) floats += 3 * padded(p.length);
   const pages = Math.ceil((floats * 4) / 65536);
   const memory = wasmMemory(pages); // none over WebAssembly's 4 GiB: then the TypeScript loops
   const kernels = memory && adamwKernels(memory);
@@ -138,10 +150,11 @@ function simdState(params: ReadonlyMap<string, Float32Array>, m: Map<string, Flo
   };
   const lanesView = take(16);
   const lanes = new Float64Array(memory.buffer, lanesView.byteOffset, 8);
-  const state = { kernels, stageP: take(STAGE), stageG: take(STAGE), stageE: take(STAGE), lanes };
+  const state = { kernels, stageP: take(STAGE), stageG: take(STAGE), stageE: take(STAGE), lanes, gradients: new Map<string, Float32Array>(), buffer: memory.buffer };
   for (const [name, p] of params) {
     m.set(name, take(p.length));
     v.set(name, take(p.length));
+    state.gradients.set(name, take(p.length));
   }
   return state;
 }
@@ -170,14 +183,16 @@ function simdUpdate(
   const c1 = (1 - beta1) * clip;
   const c2 = (1 - beta2) * clip * clip;
   const gArray = ArrayBuffer.isView(g) ? (g as Float32Array) : Float32Array.from(g);
+  const resident = inMemory(s, gArray);
   for (let start = 0; start < p.length; start += STAGE) {
     const end = Math.min(start + STAGE, p.length);
     const n = end - start;
     const n4 = n - (n % 4);
-    const [sp, sg, se] = [s.stageP.subarray(0, n), s.stageG.subarray(0, n), s.stageE.subarray(0, n)];
+    const [sp, se] = [s.stageP.subarray(0, n), s.stageE.subarray(0, n)];
+    const sg = resident ? gArray.subarray(start, end) : s.stageG.subarray(0, n);
     const [mc, vc] = [m.subarray(start, end), v.subarray(start, end)];
     sp.set(p.subarray(start, end));
-    sg.set(gArray.subarray(start, end));
+    if (!resident) sg.set(gArray.subarray(start, end));
     if (e) se.set(e.subarray(start, end));
     kernel(sp.byteOffset, sg.byteOffset, mc.byteOffset, vc.byteOffset, se.byteOffset, n4 * 4, c1, c2, beta1, beta2, stepSize, decay, invBc2, eps, d, 1 - d);
     if (n4 < n) {
@@ -195,12 +210,19 @@ function simdSumOfSquares(s: SimdState, g: ArrayLike<number>): number {
   const gArray = ArrayBuffer.isView(g) ? (g as Float32Array) : Float32Array.from(g);
   const n8 = gArray.length - (gArray.length % LANES);
   s.lanes.fill(0);
-  for (let start = 0; start < n8; start += STAGE) {
-    const chunk = gArray.subarray(start, Math.min(start + STAGE, n8));
-    s.stageG.set(chunk);
-    s.kernels.sumOfSquares(s.stageG.byteOffset, chunk.length * 4, s.lanes.byteOffset);
-  }
+  if (inMemory(s, gArray)) s.kernels.sumOfSquares(gArray.byteOffset, n8 * 4, s.lanes.byteOffset);
+  else
+    for (let start = 0; start < n8; start += STAGE) {
+      const chunk = gArray.subarray(start, Math.min(start + STAGE, n8));
+      s.stageG.set(chunk);
+      s.kernels.sumOfSquares(s.stageG.byteOffset, chunk.length * 4, s.lanes.byteOffset);
+    }
   return joinLanes(s.lanes, gArray, n8);
+}
+
+/** A float32 array inside the kernel's memory, 16-byte aligned (a gradient slot): the kernels read it where it is. */
+function inMemory(s: SimdState, g: Float32Array): boolean {
+  return g.buffer === s.buffer && g.byteOffset % 16 === 0;
 }
 
 /** The element loops live in small functions of their own: V8 optimises them better than inline (~15%). */

@@ -102,6 +102,8 @@ export class Session {
     readonly inputs: ReadonlyMap<string, Value>,
     readonly outputNames: readonly string[],
     readonly modelBytes: number,
+    /** The graph's outputs by name (their shapes and types, for outputs written into the caller's buffers). */
+    private readonly outputValues: ReadonlyMap<string, Value>,
   ) {}
 
   static async create(opts: SessionOptions): Promise<Session> {
@@ -134,22 +136,42 @@ export class Session {
       ...(tuning.profilePrefix ? { enableProfiling: true, profileFilePrefix: tuning.profilePrefix } : {}),
       ...(extra ? { extra } : {}),
     } satisfies ort.InferenceSession.SessionOptions;
+    const outputValues = new Map(Object.entries(opts.outputs));
     if (frozenBytes(opts) > (opts.externalDataOver ?? EXTERNAL_DATA_OVER)) {
       const { session, emitted } = await createWithExternalData(opts, sessionOptions);
-      return new Session(session, new Map(emitted.inputs.map((v) => [v.name, v])), emitted.outputNames, emitted.bytes.byteLength + emitted.externalBytes);
+      const { inputs, outputNames, bytes, externalBytes } = emitted;
+      return new Session(session, new Map(inputs.map((v) => [v.name, v])), outputNames, bytes.byteLength + externalBytes, outputValues);
     }
     const { bytes, inputs, outputNames } = emitModel(opts);
     const session = await ort.InferenceSession.create(bytes, sessionOptions);
-    return new Session(session, new Map(inputs.map((v) => [v.name, v])), outputNames, bytes.byteLength);
+    return new Session(session, new Map(inputs.map((v) => [v.name, v])), outputNames, bytes.byteLength, outputValues);
   }
 
-  async run(feeds: Feeds, outputs?: readonly string[]): Promise<Results> {
+  /**
+   * Runs the graph. `into` names outputs that ORT writes into the given arrays (exactly their
+   * size) instead of new ones: AdamW has the gradients written straight into its WebAssembly memory.
+   */
+  async run(feeds: Feeds, outputs?: readonly string[], into?: Readonly<Record<string, TypedArray>>): Promise<Results> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, v] of this.inputs) {
       const data = feeds[name];
       if (!data) throw new Error(`missing feed '${name}' (${v.toString()})`);
       if (data.length !== v.size) throw new Error(`feed '${name}': ${data.length} values for ${v.toString()}`);
       ortFeeds[name] = new ort.Tensor(ORT_TYPE[v.dtype], data as never, v.shape as number[]);
+    }
+    if (into) {
+      const fetches: Record<string, ort.Tensor | null> = {};
+      for (const name of outputs ?? this.outputNames) fetches[name] = null;
+      for (const [name, data] of Object.entries(into)) {
+        const v = this.outputValues.get(name);
+        if (!v) throw new Error(`no output '${name}' to write into`);
+        if (data.length !== v.size) throw new Error(`output '${name}': ${data.length} values for ${v.toString()}`);
+        fetches[name] = new ort.Tensor(ORT_TYPE[v.dtype], data as never, v.shape as number[]);
+      }
+      const out = await this.session.run(ortFeeds, fetches);
+      const results: Results = {};
+      for (const [name, t] of Object.entries(out)) results[name] = into[name] ?? (t.data as TypedArray);
+      return results;
     }
     const out = outputs ? await this.session.run(ortFeeds, [...outputs]) : await this.session.run(ortFeeds);
     const results: Results = {};

@@ -58,7 +58,11 @@ export class TrainingStep {
   /** `batch` is every fed input except the target and the optimiser's parameters, which the step adds. */
   async run(optimizer: AdamW, batch: Feeds, target: Float32Array, update: StepUpdate): Promise<StepResult> {
     const t0 = performance.now();
-    const results = await this.session.run({ ...batch, ...Object.fromEntries(optimizer.params), [TARGET_INPUT]: target });
+    const results = await this.session.run(
+      { ...batch, ...Object.fromEntries(optimizer.params), [TARGET_INPUT]: target },
+      undefined,
+      gradientSlots(optimizer),
+    );
     const loss = Number(results[LOSS_OUTPUT]![0]);
     if (!Number.isFinite(loss)) throw update.diverged(loss);
     const grads = gradientsOf(results, optimizer.params.keys());
@@ -70,6 +74,12 @@ export class TrainingStep {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** The optimiser's own gradient buffers as the graph's `grad.*` outputs (ORT writes them there: no copies), if it has them. */
+function gradientSlots(optimizer: AdamW): Record<string, Float32Array> | undefined {
+  const buffers = optimizer.gradientBuffers;
+  return buffers && Object.fromEntries([...buffers].map(([k, g]) => [gradOutput(k), g]));
 }
 
 function gradientsOf(results: Results, keys: Iterable<string>): Record<string, Float32Array> {
