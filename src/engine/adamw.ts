@@ -150,7 +150,15 @@ function simdState(params: ReadonlyMap<string, Float32Array>, m: Map<string, Flo
   };
   const lanesView = take(16);
   const lanes = new Float64Array(memory.buffer, lanesView.byteOffset, 8);
-  const state = { kernels, stageP: take(STAGE), stageG: take(STAGE), stageE: take(STAGE), lanes, gradients: new Map<string, Float32Array>(), buffer: memory.buffer };
+  const state = {
+    kernels,
+    stageP: take(STAGE),
+    stageG: take(STAGE),
+    stageE: take(STAGE),
+    lanes,
+    gradients: new Map<string, Float32Array>(),
+    buffer: memory.buffer,
+  };
   for (const [name, p] of params) {
     m.set(name, take(p.length));
     v.set(name, take(p.length));

@@ -4,7 +4,7 @@ import { Graph } from '../../src/engine/graph.ts';
 import * as F from '../../src/engine/ops.ts';
 import { Session } from '../../src/engine/session.ts';
 
-it('writes named outputs into the caller\'s arrays, the others as usual, and refuses a wrong size', async () => {
+it("writes named outputs into the caller's arrays, the others as usual, and refuses a wrong size", async () => {
   const g = new Graph();
   const x = g.input('x', [4], 'float32');
   const session = await Session.create({ outputs: { sq: F.mul(x, x), twice: F.add(x, x) }, threads: 1 });

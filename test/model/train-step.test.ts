@@ -15,10 +15,23 @@ it('trains the same weights bit for bit with gradients written into the AdamW ke
   const w1 = g.input('w1', [40, 24], 'float32');
   const w2 = g.input('w2', [24, 3], 'float32');
   const pred = F.matmul(F.tanh(F.matmul(x, w1)), w2);
-  const step = await TrainingStep.create(trainingOutputs(pred, new Map([['w1', w1], ['w2', w2]])).outputs, { threads: 1 });
+  const step = await TrainingStep.create(
+    trainingOutputs(
+      pred,
+      new Map([
+        ['w1', w1],
+        ['w2', w2],
+      ]),
+    ).outputs,
+    { threads: 1 },
+  );
   const rng = new Rng(3);
   const init = [rng.fillNormal(new Float32Array(40 * 24), 0.3), rng.fillNormal(new Float32Array(24 * 3), 0.3)];
-  const params = () => new Map([['w1', Float32Array.from(init[0]!)], ['w2', Float32Array.from(init[1]!)]]);
+  const params = () =>
+    new Map([
+      ['w1', Float32Array.from(init[0]!)],
+      ['w2', Float32Array.from(init[1]!)],
+    ]);
   const [simd, loops] = [new AdamW(params(), { lr: 0.05, maxGradNorm: 0.5 }), new AdamW(params(), { lr: 0.05, maxGradNorm: 0.5, simd: false })];
   assert.ok(simd.gradientBuffers && !loops.gradientBuffers);
   const diverged = () => new Error('diverged');

@@ -58,11 +58,7 @@ export class TrainingStep {
   /** `batch` is every fed input except the target and the optimiser's parameters, which the step adds. */
   async run(optimizer: AdamW, batch: Feeds, target: Float32Array, update: StepUpdate): Promise<StepResult> {
     const t0 = performance.now();
-    const results = await this.session.run(
-      { ...batch, ...Object.fromEntries(optimizer.params), [TARGET_INPUT]: target },
-      undefined,
-      gradientSlots(optimizer),
-    );
+    const results = await this.session.run({ ...batch, ...Object.fromEntries(optimizer.params), [TARGET_INPUT]: target }, undefined, gradientSlots(optimizer));
     const loss = Number(results[LOSS_OUTPUT]![0]);
     if (!Number.isFinite(loss)) throw update.diverged(loss);
     const grads = gradientsOf(results, optimizer.params.keys());
