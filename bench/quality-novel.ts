@@ -40,7 +40,17 @@ const { values: args } = parseArgs({
     json: { type: 'boolean' },
   },
 });
-const concepts = NOVEL_CONCEPTS.slice(0, Number(args.concepts ?? NOVEL_CONCEPTS.length));
+// --concepts N: the first N; --concepts "checker cube,crescent mark": those (recipe runs on the weakest)
+const concepts = /^\d+$/.test(args.concepts ?? '')
+  ? NOVEL_CONCEPTS.slice(0, Number(args.concepts))
+  : args.concepts
+    ? args.concepts.split(',').map((name) => NOVEL_CONCEPTS.find((c) => c.name === name.trim()) ?? fail(`--concepts: no concept '${name}'`))
+    : NOVEL_CONCEPTS;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
 const types: FinetuneType[] = args.type === 'full' || args.type === 'lora' ? [args.type] : ['full', 'lora'];
 const priorities: Priority[] = args.priority === 'all' ? ['speed', 'quality', 'high_res_only'] : [(args.priority ?? 'quality') as Priority];
 const iterations = Number(args.iterations ?? 300);
@@ -63,7 +73,8 @@ async function sampleAll(prompts: string[], lora?: { bytes: Uint8Array; strength
   return out;
 }
 
-const datasets = await Promise.all(concepts.map((c, i) => novelDataset(c, i)));
+// seeded by the concept's place in the whole suite, so a subset's figures are the full run's
+const datasets = await Promise.all(concepts.map((c) => novelDataset(c, NOVEL_CONCEPTS.indexOf(c))));
 const refFeatures = datasets.map((d) => d.map((e) => features(e.image)));
 /** Top-1 recognition: the sample is closer to its own concept's photos than to any other concept's. */
 function recognised(sample: RgbImage, own: number): boolean {
@@ -106,7 +117,7 @@ for (const type of types) {
         priority,
         finetuneType: type,
         loraRank: 32,
-        seed: ci,
+        seed: NOVEL_CONCEPTS.indexOf(concept),
       });
       const seconds = (performance.now() - t0) / 1000;
       const byStrength: Record<string, { silhouette: number; similarity: number; recognition: number }> = {};
