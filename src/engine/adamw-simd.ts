@@ -143,17 +143,7 @@ function sumOfSquares(): WasmFunction {
   const A = [6, 7, 8, 9];
   const accAt = (k: number) => [...op.get(acc), ...op.i32(16 * k), ...op.i32Add];
   const loadAt = (offset: number) => [...op.get(ptr), ...op.get(i), ...op.i32Add, ...op.i32(offset), ...op.i32Add, ...op.v128Load, ...op.set(x4)];
-  const square = (a: number, half: number) => [
-    ...op.get(x4),
-    ...(half ? [...op.get(x4), ...op.shuffle(LOW_HALF_TO_HIGH)] : []),
-    ...op.promoteLow,
-    ...op.tee(y),
-    ...op.get(y),
-    ...op.f64x2Mul,
-    ...op.get(a),
-    ...op.f64x2Add,
-    ...op.set(a),
-  ];
+  const square = (a: number, half: number) => [...promote(x4, half), ...op.tee(y), ...op.get(y), ...op.f64x2Mul, ...op.get(a), ...op.f64x2Add, ...op.set(a)];
   const body = [
     ...A.flatMap((a, k) => [...accAt(k), ...op.v128Load, ...op.set(a)]),
     ...op.block,
